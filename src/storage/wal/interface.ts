@@ -1,0 +1,27 @@
+/**
+ * WAL contract between the head and the write-ahead log. The head turns a committed transaction
+ * into records and awaits {@link WalWriter.log} before making the data visible; replay hands
+ * the same records back in order.
+ */
+import type { FloatHistogram } from '../../model/histogram.js';
+import type { Labels } from '../../model/labels.js';
+import type { Exemplar, MetricMetadata } from '../../model/samples.js';
+
+/** A WAL record. Series records always precede the first samples record that uses their refs. */
+export type WalRecord =
+  | { readonly kind: 'series'; readonly series: readonly { readonly ref: number; readonly labels: Labels }[] }
+  /** Float samples, columnar; entries [0, n) are valid. Values are written bit-exact (stale NaN). */
+  | { readonly kind: 'samples'; readonly n: number; readonly refs: Uint32Array; readonly ts: Float64Array; readonly vs: Float64Array }
+  | { readonly kind: 'histograms'; readonly samples: readonly { readonly ref: number; readonly t: number; readonly h: FloatHistogram }[] }
+  | { readonly kind: 'exemplars'; readonly exemplars: readonly { readonly ref: number; readonly e: Exemplar }[] }
+  | { readonly kind: 'metadata'; readonly metadata: readonly { readonly metric: string; readonly md: MetricMetadata }[] };
+
+/** What the head needs from a WAL. */
+export interface WalWriter {
+  /**
+   * Writes the records of one transaction. Resolves once they are written to the file (and
+   * fsynced when the policy is `always`); concurrent calls are group-committed and resolve in
+   * call order.
+   */
+  log(records: readonly WalRecord[]): Promise<void>;
+}
