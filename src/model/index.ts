@@ -4,3 +4,4 @@ export * from './samples.js';
 export * from './histogram.js';
 export * from './errors.js';
 export * from './clock.js';
+export * from './logger.js';

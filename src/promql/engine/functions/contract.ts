@@ -10,7 +10,7 @@
  * - scalars and strings arrive evaluated.
  * The returned vector's samples get `t = ctx.ts` from the evaluator.
  */
-import type { Expr } from '../../parser/ast.js';
+import type { Expr, PosRange } from '../../parser/ast.js';
 import type { Annotations, Matrix, Vector } from '../values.js';
 
 /** An evaluated argument. */
@@ -30,8 +30,10 @@ export interface FunctionContext {
   /** The selector's `anchored` / `smoothed` modifier, for rate-family functions. */
   readonly anchored?: boolean;
   readonly smoothed?: boolean;
-  /** Sink for warnings/infos. */
+  /** Sink for warnings/infos. Messages end with the position: `PromQL info: ... (1:15)`. */
   readonly annotations: Annotations;
+  /** Formats a node position as Prometheus does in annotations: `line:column` (1-based). */
+  readonly position: (pos: PosRange) => string;
 }
 
 /**
