@@ -1,0 +1,43 @@
+/**
+ * `npm run bench [-- name...]`: runs each benchmark as its own process (so CPU and RSS numbers
+ * are its own), prints progress on stderr, and writes every result to bench/results/<name>.json
+ * plus a combined bench/results/latest.json.
+ */
+import { spawnSync } from 'node:child_process';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const dir = fileURLToPath(new URL('.', import.meta.url));
+const wanted = process.argv.slice(2);
+const all = readdirSync(dir)
+  .filter((f) => f.endsWith('.bench.ts'))
+  .map((f) => f.replace(/\.bench\.ts$/, ''))
+  .sort();
+const names = wanted.length ? all.filter((n) => wanted.includes(n)) : all;
+if (wanted.length && names.length !== wanted.length) {
+  console.error(`unknown benchmark(s): ${wanted.filter((w) => !all.includes(w)).join(', ')}; known: ${all.join(', ')}`);
+  process.exit(2);
+}
+const combined: Record<string, unknown> = {};
+let failed = 0;
+for (const [i, name] of names.entries()) {
+  process.stderr.write(`\n=== [${i + 1}/${names.length}] ${name}\n`);
+  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', join(dir, `${name}.bench.ts`)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const line = r.stdout.trim().split('\n').filter(Boolean).at(-1);
+  if (r.status !== 0 || !line) {
+    failed++;
+    combined[name] = { error: `exit ${r.status}` };
+    continue;
+  }
+  const result = JSON.parse(line) as unknown;
+  combined[name] = result;
+  writeFileSync(join(dir, 'results', `${name}.json`), JSON.stringify(result, null, 2) + '\n');
+  process.stdout.write(`${name}: ${line}\n`);
+}
+writeFileSync(join(dir, 'results', 'latest.json'), JSON.stringify({ date: new Date().toISOString(), results: combined }, null, 2) + '\n');
+process.exit(failed ? 1 : 0);
