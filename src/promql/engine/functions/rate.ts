@@ -1,0 +1,332 @@
+/**
+ * Counter and gauge functions over a range: rate, increase, delta (with Prometheus's
+ * extrapolation), irate, idelta, deriv, predict_linear, resets, changes.
+ *
+ * Each receives ONE series restricted to the window `(rangeStart, rangeEnd]` and returns at
+ * most one sample whose `__name__` is marked for delayed removal.
+ */
+import type { FPoint, RangeSeries, Vector } from '../values.js';
+import type { FunctionContext, FunctionImpl } from './contract.js';
+import type { PosRange } from '../../parser/ast.js';
+import { CounterResetHint, type FloatHistogram } from '../../../model/histogram.js';
+import { addHistograms, histogramDelta, histogramIsCounterReset, histogramsEqual, scaleHistogram } from './native-histogram.js';
+import {
+  MSG,
+  argPos,
+  floatsOnly,
+  fsample,
+  hsample,
+  kahanSumInc,
+  mergedPoints,
+  metricName,
+  scalarArg,
+  seriesArg,
+  withPos,
+} from './util.js';
+
+const COUNTER_SUFFIXES = ['_total', '_sum', '_count', '_bucket'];
+
+/**
+ * The extrapolated change of a float series over the window, as Prometheus computes it for
+ * rate/increase/delta. `undefined` when there are fewer than two samples.
+ */
+export function extrapolatedFloatDelta(
+  pts: readonly FPoint[],
+  rangeStart: number,
+  rangeEnd: number,
+  isCounter: boolean,
+  isRate: boolean,
+): number | undefined {
+  const n = pts.length;
+  if (n < 2) return undefined;
+  const first = pts[0]!;
+  const last = pts[n - 1]!;
+  let result = last.f - first.f;
+  if (isCounter) {
+    let prev = first.f;
+    for (let i = 1; i < n; i++) {
+      const cur = pts[i]!.f;
+      if (cur < prev) result += prev;
+      prev = cur;
+    }
+  }
+  return result * extrapolationFactor(result, first.t, last.t, n, rangeStart, rangeEnd, isCounter ? first.f : undefined, isRate);
+}
+
+/**
+ * The factor that scales a raw delta between the first and last sample to the window:
+ * extrapolates to each boundary unless the gap exceeds 1.1× the average interval (then by half
+ * an interval), and for counters (`firstValue` given) never to below zero; for rates it also
+ * divides by the window length in seconds.
+ */
+export function extrapolationFactor(
+  result: number,
+  firstT: number,
+  lastT: number,
+  n: number,
+  rangeStart: number,
+  rangeEnd: number,
+  firstValue: number | undefined,
+  isRate: boolean,
+): number {
+  let durationToStart = (firstT - rangeStart) / 1000;
+  let durationToEnd = (rangeEnd - lastT) / 1000;
+  const sampledInterval = (lastT - firstT) / 1000;
+  const avgInterval = sampledInterval / (n - 1);
+  const threshold = avgInterval * 1.1;
+  if (durationToStart >= threshold) durationToStart = avgInterval / 2;
+  if (firstValue !== undefined) {
+    let durationToZero = durationToStart;
+    if (result > 0 && firstValue >= 0) durationToZero = sampledInterval * (firstValue / result);
+    if (durationToZero < durationToStart) durationToStart = durationToZero;
+  }
+  if (durationToEnd >= threshold) durationToEnd = avgInterval / 2;
+  let factor = (sampledInterval + durationToStart + durationToEnd) / sampledInterval;
+  if (isRate) factor /= (rangeEnd - rangeStart) / 1000;
+  return factor;
+}
+
+/**
+ * rate/increase/delta of a histogram-only range: last − first (plus the values before each
+ * counter reset for counters), extrapolated like floats using the observation count.
+ */
+export function histogramRangeDelta(
+  s: RangeSeries,
+  ctx: FunctionContext,
+  pos: PosRange,
+  opts: { isCounter: boolean; isRate: boolean },
+): FloatHistogram | undefined {
+  const hs = s.histograms;
+  const n = hs.length;
+  if (n < 2) return undefined;
+  const name = metricName(s.metric);
+  const gauge = (h: FloatHistogram): boolean => h.counterResetHint === CounterResetHint.Gauge;
+  if (opts.isCounter && hs.some((p) => gauge(p.h))) ctx.annotations.warn(withPos(ctx, MSG.notCounter(name), pos));
+  if (!opts.isCounter && hs.some((p) => !gauge(p.h))) ctx.annotations.warn(withPos(ctx, MSG.notGauge(name), pos));
+  const custom = hs.map((p) => p.h.schema === -53);
+  if (custom.some((c) => c) && custom.some((c) => !c)) {
+    ctx.annotations.warn(withPos(ctx, MSG.mixedExpCustom(name), pos));
+    return undefined;
+  }
+  const first = hs[0]!;
+  const last = hs[n - 1]!;
+  let result = histogramDelta(last.h, first.h, ctx, pos, name);
+  if (!result) return undefined;
+  if (opts.isCounter) {
+    for (let i = 1; i < n; i++) {
+      const prev = hs[i - 1]!.h;
+      if (!histogramIsCounterReset(prev, hs[i]!.h)) continue;
+      const added: FloatHistogram | undefined = addHistograms(result, prev);
+      if (!added) return undefined;
+      result = added;
+    }
+  }
+  const factor = extrapolationFactor(
+    result.count,
+    first.t,
+    last.t,
+    n,
+    ctx.rangeStart,
+    ctx.rangeEnd,
+    opts.isCounter ? first.h.count : undefined,
+    opts.isRate,
+  );
+  return scaleHistogram(result, factor, true);
+}
+
+function extrapolatedRate(isCounter: boolean, isRate: boolean): FunctionImpl {
+  return (args, exprs, ctx): Vector => {
+    const s = seriesArg(args, 0);
+    if (!s) return [];
+    const pos = argPos(exprs, 0);
+    const mname = metricName(s.metric);
+    if (isCounter && s.floats.length > 0 && mname !== '' && !s.dropName && !COUNTER_SUFFIXES.some((x) => mname.endsWith(x))) {
+      ctx.annotations.info(withPos(ctx, MSG.possibleNonCounter(mname), pos));
+    }
+    if (s.floats.length > 0 && s.histograms.length > 0) {
+      ctx.annotations.warn(withPos(ctx, MSG.mixedFloatsHistograms(mname), pos));
+      return [];
+    }
+    if (s.histograms.length > 0) {
+      const h = histogramRangeDelta(s, ctx, pos, { isCounter, isRate });
+      return h ? [hsample(s.metric, ctx.ts, h, true)] : [];
+    }
+    const v = extrapolatedFloatDelta(s.floats, ctx.rangeStart, ctx.rangeEnd, isCounter, isRate);
+    return v === undefined ? [] : [fsample(s.metric, ctx.ts, v, true)];
+  };
+}
+
+/** `rate(v range-vector)`. */
+export const rate: FunctionImpl = extrapolatedRate(true, true);
+/** `increase(v range-vector)`. */
+export const increase: FunctionImpl = extrapolatedRate(true, false);
+/** `delta(v range-vector)`. */
+export const delta: FunctionImpl = extrapolatedRate(false, false);
+
+function instantValue(isRate: boolean): FunctionImpl {
+  return (args, exprs, ctx): Vector => {
+    const s = seriesArg(args, 0);
+    if (!s) return [];
+    const pts = lastTwo(s);
+    if (!pts) return [];
+    const [prev, last] = pts;
+    const interval = last.t - prev.t;
+    if (interval === 0) return [];
+    const pos = argPos(exprs, 0);
+    if (prev.h === undefined && last.h === undefined) {
+      let v = isRate && last.f! < prev.f! ? last.f! : last.f! - prev.f!;
+      if (isRate) v /= interval / 1000;
+      return [fsample(s.metric, ctx.ts, v, true)];
+    }
+    if (prev.h === undefined || last.h === undefined) {
+      ctx.annotations.warn(withPos(ctx, MSG.mixedFloatsHistograms(metricName(s.metric)), pos));
+      return [];
+    }
+    const name = metricName(s.metric);
+    const gaugeHint = CounterResetHint.Gauge;
+    if (isRate && (prev.h.counterResetHint === gaugeHint || last.h.counterResetHint === gaugeHint)) {
+      ctx.annotations.warn(withPos(ctx, MSG.notCounter(name), pos));
+    }
+    if (!isRate && (prev.h.counterResetHint !== gaugeHint || last.h.counterResetHint !== gaugeHint)) {
+      ctx.annotations.warn(withPos(ctx, MSG.notGauge(name), pos));
+    }
+    const reset = isRate && histogramIsCounterReset(prev.h, last.h);
+    const d = reset ? last.h : histogramDelta(last.h, prev.h, ctx, pos, name);
+    if (!d) return [];
+    const out = isRate ? scaleHistogram(d, 1000 / interval, true) : scaleHistogram(d, 1, true);
+    return [hsample(s.metric, ctx.ts, out, true)];
+  };
+}
+
+type Pt = { t: number; f?: number; h?: FloatHistogram };
+
+function lastTwo(s: RangeSeries): [Pt, Pt] | undefined {
+  const fs = s.floats;
+  const hs = s.histograms;
+  if (fs.length + hs.length < 2) return undefined;
+  let i = fs.length - 1;
+  let j = hs.length - 1;
+  const pick = (): Pt => {
+    if (j < 0 || (i >= 0 && fs[i]!.t >= hs[j]!.t)) {
+      const p = fs[i--]!;
+      return { t: p.t, f: p.f };
+    }
+    const p = hs[j--]!;
+    return { t: p.t, h: p.h };
+  };
+  const last = pick();
+  const prev = pick();
+  return [prev, last];
+}
+
+/** `irate(v range-vector)`: per-second rate from the last two samples. */
+export const irate: FunctionImpl = instantValue(true);
+/** `idelta(v range-vector)`: difference of the last two samples. */
+export const idelta: FunctionImpl = instantValue(false);
+
+/**
+ * Least-squares fit of the points with x in seconds relative to `interceptTime`; returns
+ * [slope, intercept]. A constant series gives slope 0 (NaN if the constant is infinite).
+ */
+export function linearRegression(pts: readonly FPoint[], interceptTime: number): [slope: number, intercept: number] {
+  let n = 0;
+  let sumX = 0;
+  let cX = 0;
+  let sumY = 0;
+  let cY = 0;
+  let sumXY = 0;
+  let cXY = 0;
+  let sumX2 = 0;
+  let cX2 = 0;
+  const initY = pts[0]!.f;
+  let constY = true;
+  for (let i = 0; i < pts.length; i++) {
+    const p = pts[i]!;
+    if (constY && i > 0 && p.f !== initY) constY = false;
+    n += 1;
+    const x = (p.t - interceptTime) / 1000;
+    [sumX, cX] = kahanSumInc(x, sumX, cX);
+    [sumY, cY] = kahanSumInc(p.f, sumY, cY);
+    [sumXY, cXY] = kahanSumInc(x * p.f, sumXY, cXY);
+    [sumX2, cX2] = kahanSumInc(x * x, sumX2, cX2);
+  }
+  if (constY) {
+    if (initY === Infinity || initY === -Infinity) return [Number.NaN, Number.NaN];
+    return [0, initY];
+  }
+  sumX += cX;
+  sumY += cY;
+  sumXY += cXY;
+  sumX2 += cX2;
+  const covXY = sumXY - (sumX * sumY) / n;
+  const varX = sumX2 - (sumX * sumX) / n;
+  const slope = covXY / varX;
+  const intercept = sumY / n - (slope * sumX) / n;
+  return [slope, intercept];
+}
+
+/** `deriv(v range-vector)`: per-second slope by simple linear regression. */
+export const deriv: FunctionImpl = (args, exprs, ctx) => {
+  const s = seriesArg(args, 0);
+  if (!s) return [];
+  const pts = floatsOnly(s, ctx, argPos(exprs, 0));
+  if (!pts || pts.length < 2) return [];
+  // The first sample's time as origin keeps the sums small (better precision).
+  const [slope] = linearRegression(pts, pts[0]!.t);
+  return [fsample(s.metric, ctx.ts, slope, true)];
+};
+
+/** `predict_linear(v range-vector, t scalar)`: the fitted value `t` seconds after the evaluation time. */
+export const predictLinear: FunctionImpl = (args, exprs, ctx) => {
+  const s = seriesArg(args, 0);
+  if (!s) return [];
+  const pts = floatsOnly(s, ctx, argPos(exprs, 0));
+  if (!pts || pts.length < 2) return [];
+  const duration = scalarArg(args, 1);
+  const [slope, intercept] = linearRegression(pts, ctx.ts);
+  return [fsample(s.metric, ctx.ts, slope * duration + intercept, true)];
+};
+
+/** `resets(v range-vector)`: number of counter resets (a switch float↔histogram counts). */
+export const resets: FunctionImpl = (args, _exprs, ctx) => {
+  const s = seriesArg(args, 0);
+  if (!s) return [];
+  const pts = mergedPoints(s);
+  if (pts.length === 0) return [];
+  let count = 0;
+  for (let i = 1; i < pts.length; i++) {
+    const a = pts[i - 1]!;
+    const b = pts[i]!;
+    if (a.h === undefined && b.h === undefined) {
+      if (b.f < a.f) count++;
+    } else if (a.h === undefined || b.h === undefined) {
+      count++;
+    } else if ((a.h.counterResetHint === CounterResetHint.Gauge) !== (b.h.counterResetHint === CounterResetHint.Gauge)) {
+      count++;
+    } else if (histogramIsCounterReset(a.h, b.h)) {
+      count++;
+    }
+  }
+  return [fsample(s.metric, ctx.ts, count, true)];
+};
+
+/** `changes(v range-vector)`: number of value changes (NaN→NaN is no change). */
+export const changes: FunctionImpl = (args, _exprs, ctx) => {
+  const s = seriesArg(args, 0);
+  if (!s) return [];
+  const pts = mergedPoints(s);
+  if (pts.length === 0) return [];
+  let count = 0;
+  for (let i = 1; i < pts.length; i++) {
+    const a = pts[i - 1]!;
+    const b = pts[i]!;
+    if (a.h === undefined && b.h === undefined) {
+      if (!(a.f === b.f || (Number.isNaN(a.f) && Number.isNaN(b.f)))) count++;
+    } else if (a.h === undefined || b.h === undefined) {
+      count++;
+    } else if (!histogramsEqual(a.h, b.h)) {
+      count++;
+    }
+  }
+  return [fsample(s.metric, ctx.ts, count, true)];
+};
