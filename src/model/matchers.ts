@@ -58,7 +58,87 @@ export function compileAnchored(src: string): RegExp {
 
 /** Rewrites RE2-only syntax that JS lacks: `(?P<name>` → `(?<name>`, `\z` → `$`. */
 function translateRe2(src: string): string {
-  return src.replace(/\(\?P</g, '(?<').replace(/\\z/g, '$');
+  const out = src.replace(/\(\?P</g, '(?<').replace(/\\z/g, '$');
+  return out.includes('(?') ? expandFlagGroups(out) : out;
+}
+
+/**
+ * Emulates RE2 inline flag groups that Node 20's RegExp lacks: `(?i)` / `(?i:...)` become
+ * explicit case alternatives (`a` → `[aA]`); `s` is a no-op (always on); other flags are left
+ * for the RegExp constructor to reject.
+ */
+function expandFlagGroups(src: string): string {
+  let out = '';
+  let ci = false;
+  const stack: boolean[] = [];
+  const both = (c: string): string => {
+    const lo = c.toLowerCase();
+    const up = c.toUpperCase();
+    return lo !== up && lo.length === 1 && up.length === 1 ? lo + up : '';
+  };
+  let i = 0;
+  while (i < src.length) {
+    const c = src[i]!;
+    if (c === '\\') {
+      out += src.slice(i, i + 2);
+      i += 2;
+    } else if (c === '[') {
+      let j = i + 1;
+      if (src[j] === '^') j++;
+      if (src[j] === ']') j++;
+      let extra = '';
+      while (j < src.length && src[j] !== ']') {
+        if (src[j] === '\\') {
+          j += 2;
+          continue;
+        }
+        const a = src[j]!;
+        if (src[j + 1] === '-' && src[j + 2] !== undefined && src[j + 2] !== ']') {
+          const b = src[j + 2]!;
+          if (ci && /[a-z]/.test(a) && /[a-z]/.test(b)) extra += `${a.toUpperCase()}-${b.toUpperCase()}`;
+          else if (ci && /[A-Z]/.test(a) && /[A-Z]/.test(b)) extra += `${a.toLowerCase()}-${b.toLowerCase()}`;
+          j += 3;
+          continue;
+        }
+        if (ci) extra += both(a).replace(a, '');
+        j++;
+      }
+      out += src.slice(i, j) + extra;
+      i = j;
+    } else if (c === '(' && src[i + 1] === '?') {
+      const m = /^\(\?([imsU]*)(?:-([imsU]*))?([:)])/.exec(src.slice(i));
+      if (m && (m[1] !== '' || m[2] !== undefined)) {
+        const on: boolean = m[1]!.includes('i') ? true : (m[2] ?? '').includes('i') ? false : ci;
+        if (/[mU]/.test(m[1]! + (m[2] ?? ''))) {
+          out += m[0]; // unsupported flag: let RegExp reject it
+        } else if (m[3] === ')') {
+          ci = on;
+        } else {
+          stack.push(ci);
+          ci = on;
+          out += '(?:';
+        }
+        i += m[0].length;
+      } else {
+        stack.push(ci);
+        out += c;
+        i++;
+      }
+    } else if (c === '(') {
+      stack.push(ci);
+      out += c;
+      i++;
+    } else if (c === ')') {
+      ci = stack.pop() ?? ci;
+      out += c;
+      i++;
+    } else {
+      const b = ci ? both(c) : '';
+      out += b ? `[${b}]` : c;
+      i++;
+    }
+  }
+  return out;
 }
 
 /** If the regex is a plain `a|b|c` of literal strings, the set of them. */

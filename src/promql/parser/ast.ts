@@ -131,7 +131,10 @@ export type BinaryOp =
   | '/'
   | '%'
   | 'atan2'
-  | '^';
+  | '^'
+  /** Native-histogram trim operators (trim upper / trim lower); same precedence as `*`. */
+  | '</'
+  | '>/';
 
 /** Vector matching cardinality. */
 export type Cardinality = 'one-to-one' | 'many-to-one' | 'one-to-many' | 'many-to-many';

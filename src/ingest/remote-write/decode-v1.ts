@@ -1,0 +1,266 @@
+/**
+ * Remote-write 1.0 (`prometheus.WriteRequest`) decoder that appends straight into an
+ * {@link Appender}: no intermediate object tree. Field numbers (prompb/remote.proto,
+ * prompb/types.proto): WriteRequest{timeseries=1, metadata=3}; TimeSeries{labels=1,
+ * samples=2, exemplars=3, histograms=4}; Label{name=1, value=2}; Sample{value=1 double,
+ * timestamp=2 int64}; Exemplar{labels=1, value=2, timestamp=3}; MetricMetadata{type=1,
+ * metric_family_name=2, help=4, unit=5}.
+ *
+ * Fast path: a series whose raw label bytes were seen before (and committed) reuses the
+ * cached ref and label set without decoding its labels.
+ */
+import type { Labels } from '../../model/labels.js';
+import type { Appender, SeriesRef } from '../../storage/interface.js';
+import { readHistogram } from './histogram.js';
+import type { CachedSeries, IngestContext, IngestReport, RawLabels } from './series.js';
+import { buildExemplarLabels, buildSeriesLabels, formatLabels, metricTypeFromProto, newRawLabels } from './series.js';
+import type { Reader } from './wire.js';
+import {
+  DecodeError,
+  WT_LEN,
+  asDecodeError,
+  enter,
+  leave,
+  lengthEnd,
+  newReader,
+  readDouble,
+  readInt64,
+  readString,
+  readTag,
+  readUint32,
+  skipField,
+  utf8At,
+  latin1At,
+} from './wire.js';
+
+/** Label sub-message spans of the current series: [start, end) pairs (module scratch). */
+let spans = new Int32Array(256);
+const raw: RawLabels = newRawLabels();
+const exRaw: RawLabels = newRawLabels();
+
+/** Decodes one Label message body in [r.pos, end) into `into` at index `into.n`. */
+function readLabel(r: Reader, end: number, into: RawLabels): void {
+  const saved = r.len;
+  r.len = end;
+  const buf = r.buf;
+  let name = '';
+  let value = '';
+  let nb = 0;
+  let vb = 0;
+  while (r.pos < end) {
+    const tag = readTag(r);
+    if (tag === 10 || tag === 18) {
+      const e = lengthEnd(r);
+      const n = e - r.pos;
+      const str = n === 0 ? '' : utf8At(buf, r.pos, e);
+      r.pos = e;
+      if (tag === 10) {
+        name = str;
+        nb = n;
+      } else {
+        value = str;
+        vb = n;
+      }
+    } else skipField(r, tag & 7);
+  }
+  r.len = saved;
+  const i = into.n++;
+  into.names[i] = name;
+  into.values[i] = value;
+  into.nameBytes[i] = nb;
+  into.valueBytes[i] = vb;
+}
+
+function expectLen(tag: number, what: string): void {
+  if ((tag & 7) !== WT_LEN) throw new DecodeError(`${what}: wire type ${tag & 7}, want 2`);
+}
+
+function readSeries(r: Reader, app: Appender, ctx: IngestContext, rep: IngestReport): void {
+  const saved = enter(r);
+  const start = r.pos;
+  const end = r.len;
+  const maxLabels = ctx.limits.maxLabelNamesPerSeries;
+  let nLabels = 0;
+  let labelsStart = -1;
+  let labelsEnd = -1;
+  let contiguous = true;
+  let nSamples = 0;
+  let nHist = 0;
+  let nEx = 0;
+  // Pass 1: locate labels, count data.
+  while (r.pos < end) {
+    const tagStart = r.pos;
+    const tag = readTag(r);
+    const field = tag >>> 3;
+    if (field >= 1 && field <= 4) {
+      expectLen(tag, 'TimeSeries');
+      const e = lengthEnd(r);
+      if (field === 1) {
+        if (nLabels === 0) labelsStart = tagStart;
+        else if (tagStart !== labelsEnd) contiguous = false;
+        if (nLabels <= maxLabels) {
+          if (spans.length < 2 * nLabels + 2) {
+            const bigger = new Int32Array(spans.length * 2);
+            bigger.set(spans);
+            spans = bigger;
+          }
+          spans[2 * nLabels] = r.pos;
+          spans[2 * nLabels + 1] = e;
+        }
+        nLabels++;
+        labelsEnd = e;
+      } else if (field === 2) nSamples++;
+      else if (field === 3) nEx++;
+      else nHist++;
+      r.pos = e;
+    } else skipField(r, tag & 7);
+  }
+  rep.series++;
+  rep.samples += nSamples;
+  rep.histograms += nHist;
+  rep.exemplars += nEx;
+
+  // Resolve the series: cache, else decode and validate labels.
+  const key = contiguous && nLabels > 0 ? latin1At(r.buf, labelsStart, labelsEnd) : null;
+  let ref: SeriesRef = 0;
+  let labels: Labels | null = null;
+  let cached: CachedSeries | undefined;
+  if (key !== null) {
+    cached = ctx.cache.get(key);
+    if (cached !== undefined) {
+      if (ctx.hasSeries === undefined || ctx.hasSeries(cached.ref)) {
+        ref = cached.ref;
+        labels = cached.labels;
+      } else {
+        ctx.cache.delete(key);
+        cached = undefined;
+      }
+    }
+  }
+  if (labels === null) {
+    let res: Labels | string;
+    if (nLabels > maxLabels) {
+      res = `series has ${nLabels} labels, more than the limit of ${maxLabels}`;
+    } else {
+      raw.n = 0;
+      for (let i = 0; i < nLabels; i++) {
+        r.pos = spans[2 * i]!;
+        readLabel(r, spans[2 * i + 1]!, raw);
+      }
+      res = buildSeriesLabels(raw, ctx.limits);
+    }
+    if (typeof res === 'string') {
+      rep.reject('invalid_labels', nSamples + nHist, `invalid series: ${res}`);
+      if (nEx > 0) rep.reject('invalid_exemplar', nEx, `exemplars of an invalid series dropped`);
+      leave(r, saved);
+      return;
+    }
+    labels = res;
+  }
+
+  // Pass 2: append data.
+  r.pos = start;
+  while (r.pos < end) {
+    const tag = readTag(r);
+    const field = tag >>> 3;
+    if (field === 2) {
+      const s = enter(r);
+      let v = 0;
+      let t = 0;
+      while (r.pos < r.len) {
+        const tg = readTag(r);
+        if (tg === 9) v = readDouble(r);
+        else if (tg === 16) t = readInt64(r);
+        else skipField(r, tg & 7);
+      }
+      leave(r, s);
+      const nr = app.append(ref, labels, t, v);
+      if (nr !== 0) ref = nr;
+    } else if (field === 4) {
+      const d = readHistogram(r);
+      if (d.error !== null) {
+        rep.reject('histogram_invalid', 1, `invalid histogram for series ${formatLabels(labels)} at t=${d.t}: ${d.error}`);
+      } else {
+        const nr = app.appendHistogram(ref, labels, d.t, d.h);
+        if (nr !== 0) ref = nr;
+      }
+    } else if (field === 3) {
+      const s = enter(r);
+      exRaw.n = 0;
+      let v = 0;
+      let t = 0;
+      while (r.pos < r.len) {
+        const tg = readTag(r);
+        if (tg === 10) {
+          const e = lengthEnd(r);
+          readLabel(r, e, exRaw);
+          r.pos = e;
+        } else if (tg === 17) v = readDouble(r);
+        else if (tg === 24) t = readInt64(r);
+        else skipField(r, tg & 7);
+      }
+      leave(r, s);
+      const el = buildExemplarLabels(exRaw);
+      if (typeof el === 'string') {
+        rep.reject('invalid_exemplar', 1, `invalid exemplar for series ${formatLabels(labels)}: ${el}`);
+      } else {
+        const nr = app.appendExemplar(ref, labels, { labels: el, value: v, t });
+        if (nr !== 0) ref = nr;
+      }
+    } else {
+      skipField(r, tag & 7);
+    }
+  }
+  leave(r, saved);
+  if (key !== null && ref !== 0 && (cached === undefined || cached.ref !== ref)) ctx.pending.push([key, { ref, labels }]);
+}
+
+function readMetadata(r: Reader, app: Appender, rep: IngestReport): void {
+  const saved = enter(r);
+  let type = 0;
+  let name = '';
+  let help = '';
+  let unit = '';
+  while (r.pos < r.len) {
+    const tag = readTag(r);
+    if (tag === 8) type = readUint32(r);
+    else if (tag === 18) name = readString(r);
+    else if (tag === 34) help = readString(r);
+    else if (tag === 42) unit = readString(r);
+    else skipField(r, tag & 7);
+  }
+  leave(r, saved);
+  if (name === '') {
+    rep.reject('invalid_metadata', 1, 'metadata without a metric family name');
+    return;
+  }
+  app.updateMetadata(name, { type: metricTypeFromProto(type), help, unit });
+  rep.metadata++;
+}
+
+/**
+ * Decodes a (decompressed) `prometheus.WriteRequest` and appends its data. Invalid series,
+ * histograms and exemplars are skipped and recorded in `rep` (the request then answers 400);
+ * malformed protobuf throws {@link DecodeError} (nothing should then be committed). Never
+ * throws anything else.
+ */
+export function ingestV1(body: Uint8Array, app: Appender, ctx: IngestContext, rep: IngestReport): void {
+  try {
+    const r = newReader(body);
+    while (r.pos < r.len) {
+      const tag = readTag(r);
+      const field = tag >>> 3;
+      if (field === 1) {
+        expectLen(tag, 'WriteRequest.timeseries');
+        readSeries(r, app, ctx, rep);
+      } else if (field === 3) {
+        expectLen(tag, 'WriteRequest.metadata');
+        readMetadata(r, app, rep);
+      } else {
+        skipField(r, tag & 7);
+      }
+    }
+  } catch (err) {
+    throw asDecodeError(err, 'remote-write 1.0 request');
+  }
+}
