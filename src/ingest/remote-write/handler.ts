@@ -4,8 +4,10 @@
  *
  * Status codes follow the specs: 204 when everything was written; 400 with a message when
  * anything was invalid or refused by the storage (valid data is still committed first);
- * 413 for bodies over the limits; 415 for unsupported content type or encoding; 429 with
- * `Retry-After` when too many requests are in flight; 500 for retryable failures (commit/WAL
+ * 413 for bodies over the limits; 415 for unsupported content type or encoding; 503 with
+ * `Retry-After` when too many requests are in flight (5xx is retried by every Prometheus
+ * sender, while 429 is only retried when the sender opts in; 429 is kept for rate limits);
+ * 500 for retryable failures (commit/WAL
  * errors, bugs). 2.0 responses carry the `X-Prometheus-Remote-Write-*-Written` headers.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -41,9 +43,9 @@ export interface RemoteWriteHandlerOptions {
   readonly maxBodyBytes?: number;
   /** Max snappy-declared decompressed bytes (default 64 MiB); checked before allocating. */
   readonly maxDecompressedBytes?: number;
-  /** Max concurrent requests (default 16); more answer 429. */
+  /** Max concurrent requests (default 16); more answer 503 with Retry-After. */
   readonly maxInflight?: number;
-  /** Seconds for `Retry-After` on 429 (default 1). */
+  /** Seconds for `Retry-After` on overload (default 1). */
   readonly retryAfterSeconds?: number;
   /** Per-series limits (defaults in {@link DEFAULT_LIMITS}). */
   readonly limits?: Partial<ReceiverLimits>;
@@ -287,8 +289,8 @@ export function createRemoteWriteHandler(opts: RemoteWriteHandlerOptions): (req:
     const t0 = performance.now();
     try {
       if (inflight >= maxInflight) {
-        metrics.requests.inc({ version: 'unknown', code: '429' });
-        send(res, 429, `remote write: too many concurrent requests (limit ${maxInflight})`, { 'Retry-After': retryAfter });
+        metrics.requests.inc({ version: 'unknown', code: '503' });
+        send(res, 503, `remote write: too many concurrent requests (limit ${maxInflight})`, { 'Retry-After': retryAfter });
         req.resume();
         return;
       }

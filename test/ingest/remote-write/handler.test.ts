@@ -144,7 +144,7 @@ describe('remote-write HTTP handler', () => {
     expect(srv.st.series.size).toBe(2);
   });
 
-  it('429 with Retry-After when maxInflight requests are in progress', async () => {
+  it('503 with Retry-After when maxInflight requests are in progress', async () => {
     const st = new FakeStorage();
     let open!: () => void;
     st.commitGate = new Promise<void>((resolve) => (open = resolve));
@@ -152,7 +152,7 @@ describe('remote-write HTTP handler', () => {
     const first = post(srv.url, snappyCompress(encodeWriteRequestV2(one())), V2_HEADERS);
     await new Promise((r) => setTimeout(r, 50));
     const second = await post(srv.url, snappyCompress(encodeWriteRequestV2(one('b'))), V2_HEADERS);
-    expect(second.status).toBe(429);
+    expect(second.status).toBe(503);
     expect(second.headers.get('retry-after')).toBe('3');
     open();
     expect((await first).status).toBe(204);
