@@ -115,10 +115,17 @@ function startProcess(cmd: string, args: string[], port: number, dir: string, en
   };
 }
 
+/** Where a restarted peer runs: reuse a port (and data directory) of a stopped one. */
+export interface PeerPlacement {
+  readonly port?: number;
+  /** Existing directory to reuse (config is rewritten, data kept). */
+  readonly dir?: string;
+}
+
 /** Starts Debian's Prometheus 2.42 with the given YAML config. */
-export async function startPrometheus(configYaml: string, extraArgs: string[] = []): Promise<Peer> {
-  const dir = makeTemp('prom');
-  const port = await freePort();
+export async function startPrometheus(configYaml: string, extraArgs: string[] = [], placement: PeerPlacement = {}): Promise<Peer> {
+  const dir = placement.dir ?? makeTemp('prom');
+  const port = placement.port ?? (await freePort());
   writeFileSync(join(dir, 'prometheus.yml'), configYaml);
   const peer = startProcess(
     'prometheus',
@@ -140,9 +147,9 @@ export async function startPrometheus(configYaml: string, extraArgs: string[] = 
 }
 
 /** Starts Debian's Alertmanager 0.25 with the given YAML config (clustering off). */
-export async function startAlertmanager(configYaml: string): Promise<Peer> {
-  const dir = makeTemp('am');
-  const port = await freePort();
+export async function startAlertmanager(configYaml: string, placement: PeerPlacement = {}): Promise<Peer> {
+  const dir = placement.dir ?? makeTemp('am');
+  const port = placement.port ?? (await freePort());
   writeFileSync(join(dir, 'alertmanager.yml'), configYaml);
   const peer = startProcess(
     'prometheus-alertmanager',
