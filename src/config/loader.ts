@@ -1,0 +1,426 @@
+/**
+ * Loads vigil's configuration file (Prometheus's format plus vigil's sections) into a
+ * validated {@link VigilConfig}. Unknown keys are errors; every error names file and line.
+ *
+ * Semantics of absent sections (a file that is just `{}`): Prometheus's global defaults, no
+ * scrapes, no rule files, no alertmanagers, no remote-write; the remote-write receiver is ON;
+ * the host collector is OFF unless a `host:` section is present (a present section defaults to
+ * `enabled: true`). That `{}` is "bare receiver + query API" is relied on by tests and benchmarks.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type {
+  AlertmanagerConfig,
+  FileSDConfig,
+  GlobalConfig,
+  HostConfig,
+  HttpClientConfig,
+  ReceiverConfig,
+  RemoteWriteConfig,
+  ScrapeConfig,
+  StaticConfig,
+  StorageConfig,
+  VigilConfig,
+} from './types.js';
+import { parseDuration } from './duration.js';
+import { parseRelabelList } from './relabel.js';
+import { ConfigError, MAX_CONFIG_BYTES, parseYaml, type YNode } from './yaml-node.js';
+
+export { ConfigError } from './yaml-node.js';
+
+/** Defaults of the `global:` section (Prometheus's). */
+export const DEFAULT_GLOBAL: GlobalConfig = {
+  scrapeInterval: 60_000,
+  scrapeTimeout: 10_000,
+  evaluationInterval: 60_000,
+  externalLabels: {},
+};
+
+/** Defaults of the `remote_write_receiver:` section. */
+export const DEFAULT_RECEIVER: ReceiverConfig = {
+  enabled: true,
+  maxBodyBytes: 32 * 1024 * 1024,
+  maxDecompressedBytes: 128 * 1024 * 1024,
+};
+
+/** Defaults of the `storage:` section (the `--storage.wal-fsync` flag overrides walFsync). */
+export const DEFAULT_STORAGE: StorageConfig = { walFsync: 1000, walSegmentBytes: 128 * 1024 * 1024 };
+
+/** Defaults of a present `host:` section. */
+export const DEFAULT_HOST: HostConfig = {
+  enabled: true,
+  interval: 15_000,
+  procfs: '/proc',
+  sysfs: '/sys',
+  rootfs: '/',
+  collectors: [],
+  exposeOnMetrics: true,
+};
+
+/** Options of {@link parseConfig}. */
+export interface ParseConfigOptions {
+  /** Directory relative paths (rule_files, file_sd files, credential files) resolve against. Default: dirname(file). */
+  readonly baseDir?: string;
+}
+
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+function opt<T>(m: Map<string, YNode>, key: string, read: (n: YNode) => T, dflt: T): T {
+  const n = m.get(key);
+  return n === undefined || n.isNull ? dflt : read(n);
+}
+
+function labelMap(n: YNode): Record<string, string> {
+  const out = n.strMap();
+  for (const k of Object.keys(out)) {
+    if (!LABEL_NAME.test(k)) throw n.error(`${n.what}: ${JSON.stringify(k)} is not a valid label name`);
+  }
+  return out;
+}
+
+function parseGlobal(n: YNode | undefined): GlobalConfig {
+  if (!n) return DEFAULT_GLOBAL;
+  const m = n.map(['scrape_interval', 'scrape_timeout', 'evaluation_interval', 'external_labels']);
+  const g: GlobalConfig = {
+    scrapeInterval: opt(m, 'scrape_interval', (x) => x.duration(), DEFAULT_GLOBAL.scrapeInterval),
+    scrapeTimeout: opt(m, 'scrape_timeout', (x) => x.duration(), DEFAULT_GLOBAL.scrapeTimeout),
+    evaluationInterval: opt(m, 'evaluation_interval', (x) => x.duration(), DEFAULT_GLOBAL.evaluationInterval),
+    externalLabels: opt(m, 'external_labels', labelMap, {}),
+  };
+  for (const k of ['scrape_interval', 'evaluation_interval'] as const) {
+    const v = k === 'scrape_interval' ? g.scrapeInterval : g.evaluationInterval;
+    if (v <= 0) throw (m.get(k) ?? n).error(`global.${k} must be greater than 0`);
+  }
+  if (g.scrapeTimeout > g.scrapeInterval) {
+    // Prometheus: a global timeout above the interval is an error only when set explicitly.
+    if (m.has('scrape_timeout')) throw m.get('scrape_timeout')!.error('global.scrape_timeout is greater than global.scrape_interval');
+    return { ...g, scrapeTimeout: g.scrapeInterval };
+  }
+  return g;
+}
+
+const HTTP_KEYS = ['basic_auth', 'authorization', 'bearer_token', 'bearer_token_file', 'tls_config'] as const;
+
+function parseHttpClient(m: Map<string, YNode>, res: (p: string) => string): HttpClientConfig {
+  const out: { -readonly [K in keyof HttpClientConfig]: HttpClientConfig[K] } = {};
+  const ba = m.get('basic_auth');
+  if (ba && !ba.isNull) {
+    const b = ba.map(['username', 'password', 'password_file']);
+    const username = opt(b, 'username', (x) => x.str(), '');
+    if (username === '') throw ba.error(`${ba.what}.username is required`);
+    const password = opt(b, 'password', (x) => x.str(), undefined as string | undefined);
+    const passwordFile = opt(b, 'password_file', (x) => res(x.str()), undefined as string | undefined);
+    if (password !== undefined && passwordFile !== undefined) throw ba.error(`${ba.what}: at most one of password and password_file must be set`);
+    out.basicAuth = { username, ...(password !== undefined ? { password } : {}), ...(passwordFile !== undefined ? { passwordFile } : {}) };
+  }
+  const bearer = opt(m, 'bearer_token', (x) => x.str(), undefined as string | undefined);
+  const bearerFile = opt(m, 'bearer_token_file', (x) => res(x.str()), undefined as string | undefined);
+  const az = m.get('authorization');
+  let azCred: string | undefined;
+  let azFile: string | undefined;
+  if (az && !az.isNull) {
+    const a = az.map(['type', 'credentials', 'credentials_file']);
+    const type = opt(a, 'type', (x) => x.str(), 'Bearer');
+    if (type.toLowerCase() !== 'bearer') throw az.error(`${az.what}.type: only "Bearer" is supported, got ${JSON.stringify(type)}`);
+    azCred = opt(a, 'credentials', (x) => x.str(), undefined as string | undefined);
+    azFile = opt(a, 'credentials_file', (x) => res(x.str()), undefined as string | undefined);
+  }
+  const set = [bearer, bearerFile, azCred, azFile, out.basicAuth].filter((x) => x !== undefined).length;
+  if (set > 1) throw (az ?? m.get('bearer_token') ?? m.get('bearer_token_file') ?? ba)!.error('at most one of basic_auth, authorization, bearer_token and bearer_token_file must be configured');
+  if (bearer ?? azCred) out.bearerToken = (bearer ?? azCred)!;
+  if (bearerFile ?? azFile) out.bearerTokenFile = (bearerFile ?? azFile)!;
+  const tls = m.get('tls_config');
+  if (tls && !tls.isNull) {
+    const t = tls.map(['ca_file', 'cert_file', 'key_file', 'server_name', 'insecure_skip_verify']);
+    const v = {
+      caFile: opt(t, 'ca_file', (x) => res(x.str()), undefined as string | undefined),
+      certFile: opt(t, 'cert_file', (x) => res(x.str()), undefined as string | undefined),
+      keyFile: opt(t, 'key_file', (x) => res(x.str()), undefined as string | undefined),
+      serverName: opt(t, 'server_name', (x) => x.str(), undefined as string | undefined),
+      insecureSkipVerify: opt(t, 'insecure_skip_verify', (x) => x.bool(), undefined as boolean | undefined),
+    };
+    if ((v.certFile === undefined) !== (v.keyFile === undefined)) throw tls.error(`${tls.what}: cert_file and key_file must be set together`);
+    out.tls = Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined));
+  }
+  return out;
+}
+
+function parseStatic(n: YNode | undefined): StaticConfig[] {
+  if (!n) return [];
+  return n.list().map((e) => {
+    const m = e.map(['targets', 'labels']);
+    const targets = opt(m, 'targets', (x) => x.strList(), []);
+    for (const t of targets) {
+      if (t === '' || /[/\s]/.test(t)) throw m.get('targets')!.error(`${e.what}.targets: ${JSON.stringify(t)} is not a valid host:port target`);
+    }
+    return { targets, labels: opt(m, 'labels', labelMap, {}) };
+  });
+}
+
+function parseFileSD(n: YNode | undefined, res: (p: string) => string): FileSDConfig[] {
+  if (!n) return [];
+  return n.list().map((e) => {
+    const m = e.map(['files', 'refresh_interval']);
+    const files = opt(m, 'files', (x) => x.strList(), []);
+    if (files.length === 0) throw e.error(`${e.what}.files must list at least one file`);
+    for (const f of files) {
+      if (!/\.(json|ya?ml)$/.test(f)) throw m.get('files')!.error(`${e.what}.files: ${JSON.stringify(f)} must end in .json, .yml or .yaml`);
+    }
+    return { files: files.map(res), refreshInterval: opt(m, 'refresh_interval', (x) => x.duration(), 300_000) };
+  });
+}
+
+const SCRAPE_KEYS = [
+  'job_name',
+  'scrape_interval',
+  'scrape_timeout',
+  'metrics_path',
+  'scheme',
+  'params',
+  'honor_labels',
+  'honor_timestamps',
+  'body_size_limit',
+  'sample_limit',
+  'static_configs',
+  'file_sd_configs',
+  'relabel_configs',
+  'metric_relabel_configs',
+  ...HTTP_KEYS,
+];
+
+function parseScheme(m: Map<string, YNode>): 'http' | 'https' {
+  const n = m.get('scheme');
+  if (!n || n.isNull) return 'http';
+  const s = n.str();
+  if (s !== 'http' && s !== 'https') throw n.error(`${n.what}: expected "http" or "https", got ${JSON.stringify(s)}`);
+  return s;
+}
+
+function parseScrape(n: YNode, global: GlobalConfig, res: (p: string) => string): ScrapeConfig {
+  const m = n.map(SCRAPE_KEYS);
+  const jobName = opt(m, 'job_name', (x) => x.str(), '');
+  if (jobName === '') throw n.error(`${n.what}: job_name is required`);
+  const scrapeInterval = opt(m, 'scrape_interval', (x) => x.duration(), global.scrapeInterval);
+  if (scrapeInterval <= 0) throw m.get('scrape_interval')!.error(`${n.what}.scrape_interval must be greater than 0`);
+  const timeoutSet = m.get('scrape_timeout');
+  let scrapeTimeout = opt(m, 'scrape_timeout', (x) => x.duration(), Math.min(global.scrapeTimeout, scrapeInterval));
+  if (scrapeTimeout <= 0) scrapeTimeout = Math.min(global.scrapeTimeout, scrapeInterval);
+  if (scrapeTimeout > scrapeInterval) {
+    throw (timeoutSet ?? n).error(`scrape timeout greater than scrape interval for scrape config with job name ${JSON.stringify(jobName)}`);
+  }
+  const metricsPath = opt(m, 'metrics_path', (x) => x.str(), '/metrics');
+  if (!metricsPath.startsWith('/')) throw m.get('metrics_path')!.error(`${n.what}.metrics_path must start with "/"`);
+  const params: Record<string, string[]> = {};
+  const pn = m.get('params');
+  if (pn) for (const [k, v] of pn.entries()) params[k] = v.strList();
+  return {
+    jobName,
+    scrapeInterval,
+    scrapeTimeout,
+    metricsPath,
+    scheme: parseScheme(m),
+    params,
+    honorLabels: opt(m, 'honor_labels', (x) => x.bool(), false),
+    honorTimestamps: opt(m, 'honor_timestamps', (x) => x.bool(), true),
+    bodySizeLimit: opt(m, 'body_size_limit', (x) => x.byteSize(), 0),
+    sampleLimit: opt(m, 'sample_limit', (x) => x.uint(), 0),
+    staticConfigs: parseStatic(m.get('static_configs')),
+    fileSdConfigs: parseFileSD(m.get('file_sd_configs'), res),
+    relabelConfigs: parseRelabelList(m.get('relabel_configs')),
+    metricRelabelConfigs: parseRelabelList(m.get('metric_relabel_configs')),
+    ...parseHttpClient(m, res),
+  };
+}
+
+function parseUrl(n: YNode): string {
+  const s = n.str();
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch (e) {
+    throw n.error(`${n.what}: ${JSON.stringify(s)} is not a valid URL`, e);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw n.error(`${n.what}: URL scheme must be http or https, got ${JSON.stringify(u.protocol)}`);
+  return s;
+}
+
+function parseRemoteWrite(n: YNode, i: number, res: (p: string) => string): RemoteWriteConfig {
+  const m = n.map(['url', 'name', 'remote_timeout', 'headers', 'write_relabel_configs', ...HTTP_KEYS]);
+  const urlNode = m.get('url');
+  if (!urlNode || urlNode.isNull) throw n.error(`${n.what}: url is required`);
+  const headers = opt(m, 'headers', (x) => x.strMap(), {});
+  for (const h of Object.keys(headers)) {
+    const lower = h.toLowerCase();
+    if (['content-encoding', 'content-type', 'user-agent', 'x-prometheus-remote-write-version', 'authorization', 'host', 'content-length'].includes(lower)) {
+      throw m.get('headers')!.error(`${n.what}.headers: ${JSON.stringify(h)} is a reserved header and may not be set`);
+    }
+  }
+  return {
+    url: parseUrl(urlNode),
+    name: opt(m, 'name', (x) => x.str(), `remote_write_${i}`),
+    remoteTimeout: opt(m, 'remote_timeout', (x) => x.duration(), 30_000),
+    headers,
+    writeRelabelConfigs: parseRelabelList(m.get('write_relabel_configs')),
+    ...parseHttpClient(m, res),
+  };
+}
+
+function parseAlerting(n: YNode | undefined, res: (p: string) => string): VigilConfig['alerting'] {
+  if (!n) return { alertmanagers: [], alertRelabelConfigs: [] };
+  const m = n.map(['alertmanagers', 'alert_relabel_configs']);
+  const ams = (m.get('alertmanagers')?.list() ?? []).map((e): AlertmanagerConfig => {
+    const a = e.map(['scheme', 'path_prefix', 'timeout', 'api_version', 'static_configs', ...HTTP_KEYS]);
+    const apiVersion = opt(a, 'api_version', (x) => x.str(), 'v2');
+    if (apiVersion !== 'v2') throw a.get('api_version')!.error(`${e.what}.api_version: only "v2" is supported, got ${JSON.stringify(apiVersion)}`);
+    return {
+      scheme: parseScheme(a),
+      pathPrefix: opt(a, 'path_prefix', (x) => x.str(), '/'),
+      timeout: opt(a, 'timeout', (x) => x.duration(), 10_000),
+      apiVersion: 'v2',
+      staticConfigs: parseStatic(a.get('static_configs')),
+      ...parseHttpClient(a, res),
+    };
+  });
+  return { alertmanagers: ams, alertRelabelConfigs: parseRelabelList(m.get('alert_relabel_configs')) };
+}
+
+function parseHost(n: YNode | undefined): HostConfig {
+  if (!n) return { ...DEFAULT_HOST, enabled: false };
+  const m = n.map(['enabled', 'interval', 'procfs', 'sysfs', 'rootfs', 'collectors', 'expose_on_metrics']);
+  const interval = opt(m, 'interval', (x) => x.duration(), DEFAULT_HOST.interval);
+  if (interval <= 0) throw m.get('interval')!.error('host.interval must be greater than 0');
+  return {
+    enabled: opt(m, 'enabled', (x) => x.bool(), true),
+    interval,
+    procfs: opt(m, 'procfs', (x) => x.str(), DEFAULT_HOST.procfs),
+    sysfs: opt(m, 'sysfs', (x) => x.str(), DEFAULT_HOST.sysfs),
+    rootfs: opt(m, 'rootfs', (x) => x.str(), DEFAULT_HOST.rootfs),
+    collectors: opt(m, 'collectors', (x) => x.strList(), []),
+    exposeOnMetrics: opt(m, 'expose_on_metrics', (x) => x.bool(), DEFAULT_HOST.exposeOnMetrics),
+  };
+}
+
+function parseReceiver(n: YNode | undefined): ReceiverConfig {
+  if (!n) return DEFAULT_RECEIVER;
+  const m = n.map(['enabled', 'max_body_bytes', 'max_decompressed_bytes']);
+  const r: ReceiverConfig = {
+    enabled: opt(m, 'enabled', (x) => x.bool(), true),
+    maxBodyBytes: opt(m, 'max_body_bytes', (x) => x.byteSize(), DEFAULT_RECEIVER.maxBodyBytes),
+    maxDecompressedBytes: opt(m, 'max_decompressed_bytes', (x) => x.byteSize(), DEFAULT_RECEIVER.maxDecompressedBytes),
+  };
+  if (r.maxBodyBytes <= 0 || r.maxDecompressedBytes <= 0) throw n.error('remote_write_receiver: size limits must be greater than 0');
+  return r;
+}
+
+/** Parses a `--storage.wal-fsync`-style value: `always`, `never` or a duration (ms). */
+export function parseFsyncPolicy(s: string): StorageConfig['walFsync'] {
+  if (s === 'always' || s === 'never') return s;
+  const ms = parseDuration(s);
+  if (ms <= 0) throw new Error(`fsync interval must be greater than 0 (or "always"/"never"), got ${JSON.stringify(s)}`);
+  return ms;
+}
+
+function parseStorage(n: YNode | undefined): StorageConfig {
+  if (!n) return DEFAULT_STORAGE;
+  const m = n.map(['wal_fsync', 'wal_segment_bytes']);
+  const fs = m.get('wal_fsync');
+  let walFsync = DEFAULT_STORAGE.walFsync;
+  if (fs && !fs.isNull) {
+    try {
+      walFsync = parseFsyncPolicy(fs.str());
+    } catch (e) {
+      throw fs.error(`storage.wal_fsync: ${(e as Error).message}`, e);
+    }
+  }
+  const walSegmentBytes = opt(m, 'wal_segment_bytes', (x) => x.byteSize(), DEFAULT_STORAGE.walSegmentBytes);
+  if (walSegmentBytes < 64 * 1024) throw m.get('wal_segment_bytes')!.error('storage.wal_segment_bytes must be at least 64KiB');
+  return { walFsync, walSegmentBytes };
+}
+
+const TOP_KEYS = [
+  'global',
+  'scrape_configs',
+  'rule_files',
+  'alerting',
+  'remote_write',
+  'host',
+  'remote_write_receiver',
+  'storage',
+  'correlation',
+  'tenancy',
+  'limits',
+];
+
+/** Parses and validates config text. `file` is used in messages and (by default) to resolve relative paths. */
+export function parseConfig(text: string, file: string, opts: ParseConfigOptions = {}): VigilConfig {
+  const baseDir = opts.baseDir ?? path.dirname(path.resolve(file));
+  const res = (p: string): string => (p === '' || path.isAbsolute(p) ? p : path.join(baseDir, p));
+  const root = parseYaml(text, file);
+  const m = root.map(TOP_KEYS);
+  const global = parseGlobal(m.get('global'));
+  const scrapeConfigs = (m.get('scrape_configs')?.list() ?? []).map((n) => parseScrape(n, global, res));
+  const seen = new Map<string, number>();
+  for (const [i, sc] of scrapeConfigs.entries()) {
+    if (seen.has(sc.jobName)) {
+      throw m.get('scrape_configs')!.list()[i]!.error(`found multiple scrape configs with job name ${JSON.stringify(sc.jobName)}`);
+    }
+    seen.set(sc.jobName, i);
+  }
+  const ruleFilesNode = m.get('rule_files');
+  const ruleFiles = (ruleFilesNode?.list() ?? []).map((n) => {
+    const s = n.str();
+    if (s === '') throw n.error(`${n.what}: empty rule file pattern`);
+    if (/[*?[]/.test(path.dirname(s))) throw n.error(`${n.what}: ${JSON.stringify(s)}: only the last path component may contain a glob pattern`);
+    return res(s);
+  });
+  const rwNodes = m.get('remote_write')?.list() ?? [];
+  const remoteWrite = rwNodes.map((n, i) => parseRemoteWrite(n, i, res));
+  const names = new Set<string>();
+  for (const [i, rw] of remoteWrite.entries()) {
+    if (names.has(rw.name)) throw rwNodes[i]!.error(`found multiple remote_write configs with name ${JSON.stringify(rw.name)}`);
+    names.add(rw.name);
+  }
+  const raw = (k: string): Record<string, unknown> => {
+    const n = m.get(k);
+    return n && !n.isNull ? { [k]: n.toJS() } : {};
+  };
+  return {
+    global,
+    scrapeConfigs,
+    ruleFiles,
+    alerting: parseAlerting(m.get('alerting'), res),
+    remoteWrite,
+    host: parseHost(m.get('host')),
+    receiver: parseReceiver(m.get('remote_write_receiver')),
+    storage: parseStorage(m.get('storage')),
+    ...raw('correlation'),
+    ...raw('tenancy'),
+    ...raw('limits'),
+  };
+}
+
+/** A loaded configuration with its source text (for `/api/v1/status/config`). */
+export interface LoadedConfig {
+  readonly config: VigilConfig;
+  /** Path it was read from, or `<embedded default>`. */
+  readonly file: string;
+  readonly text: string;
+}
+
+/** Reads and validates a config file (refuses files over 8 MiB before reading them). */
+export async function loadConfigFile(file: string): Promise<LoadedConfig> {
+  let size: number;
+  try {
+    size = (await stat(file)).size;
+  } catch (e) {
+    throw new ConfigError(`cannot read config file: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, file, 0, { cause: e });
+  }
+  if (size > MAX_CONFIG_BYTES) throw new ConfigError(`config file is ${size} bytes, larger than the limit of ${MAX_CONFIG_BYTES} bytes`, file, 0);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`cannot read config file: ${(e as Error).message}`, file, 0, { cause: e });
+  }
+  return { config: parseConfig(text, file), file, text };
+}
