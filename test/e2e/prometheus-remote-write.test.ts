@@ -41,7 +41,13 @@ remote_write:
   });
 
   it('series and raw samples match, and Prometheus scrapes vigil with up == 1', async () => {
-    await new Promise((r) => setTimeout(r, 6000));
+    // Prometheus's discovery manager hands targets to the scrape manager after up to 5 s.
+    for (let i = 0; i < 60; i++) {
+      const up = await apiGet<{ result: unknown[] }>(prom.url, `/api/v1/query?query=${encodeURIComponent('up{job=~"node|vigil"} == 1')}`);
+      if (up.result.length === 2) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    await new Promise((r) => setTimeout(r, 7000));
     // A window that both have fully received: ends 3 s ago (remote-write lag < 1 s here).
     const end = Date.now() / 1000 - 3;
     const start = end - 4;
@@ -76,5 +82,5 @@ remote_write:
     // And vigil received that up series back by remote-write.
     const up2 = await apiGet<{ result: { value: [number, string] }[] }>(vigil.url, `/api/v1/query?query=${encodeURIComponent('up{job="vigil"}')}&time=${end}`);
     expect(up2.result.map((r) => r.value[1])).toEqual(['1']);
-  }, 60_000);
+  }, 90_000);
 });
