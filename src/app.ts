@@ -14,6 +14,7 @@ import { formatDuration } from './config/duration.js';
 import { loadConfigFile, type LoadedConfig } from './config/loader.js';
 import { redactConfigYaml } from './config/redact.js';
 import type { HostConfig, StorageConfig, VigilConfig } from './config/types.js';
+import { hostname } from 'node:os';
 import { HostCollector } from './ingest/host/index.js';
 import { createRemoteWriteHandler } from './ingest/remote-write/index.js';
 import { ScrapeManager, type TargetInfo } from './ingest/scrape/index.js';
@@ -177,6 +178,8 @@ export async function startApp(opts: AppOptions): Promise<App> {
       collectors: next.collectors,
       appendable: storageRef.head,
       intervalMs: next.interval,
+      // Stored host series carry the labels a scrape of node_exporter on this node would get.
+      targetLabels: { job: 'node', instance: process.env.NODE_NAME || hostname() },
       clock,
       // Its self-metrics can be registered once per registry.
       ...(hostMetricsRegistered ? {} : { registry }),

@@ -9,7 +9,7 @@ import type { Appendable } from '../../storage/interface.js';
 import { nopLogger, type Logger } from '../../model/logger.js';
 import { systemClock, type Clock } from '../../model/clock.js';
 import type { MetricFamily } from '../../model/metric-family.js';
-import { labelsKey, type Labels } from '../../model/labels.js';
+import { LabelsBuilder, labelsKey, type Labels } from '../../model/labels.js';
 import { STALE_NAN } from '../../model/samples.js';
 import type { HostCollectorFn, HostPaths } from './family.js';
 import { cpuCollector, diskstatsCollector, loadavgCollector, meminfoCollector, netdevCollector, pressureCollector, statCollector } from './procfs.js';
@@ -28,6 +28,12 @@ export interface HostCollectorOptions extends HostPaths {
   readonly clock?: Clock;
   readonly registry?: Registry;
   readonly logger?: Logger;
+  /**
+   * Labels added to every sample appended to storage (not to `collect()`, which serves /metrics
+   * where the scraping Prometheus adds its own target labels). The app sets `job` and `instance`
+   * so stored host series look like a scrape of node_exporter.
+   */
+  readonly targetLabels?: Readonly<Record<string, string>>;
   /** Overrides for collectors (tests, flags): e.g. netdev device exclusion. */
   readonly overrides?: Partial<Record<(typeof HOST_COLLECTORS)[number], HostCollectorFn>>;
 }
@@ -82,6 +88,14 @@ export class HostCollector {
     }
   }
 
+  private withTarget(ls: Labels): Labels {
+    const extra = this.opts.targetLabels;
+    if (!extra) return ls;
+    const b = new LabelsBuilder(ls);
+    for (const [k, v] of Object.entries(extra)) if (!b.get(k)) b.set(k, v);
+    return b.labels();
+  }
+
   /** Runs every collector once; failing collectors are logged, counted and left out. */
   async collect(): Promise<MetricFamily[]> {
     const results = await Promise.all(
@@ -116,8 +130,9 @@ export class HostCollector {
       const seen = new Map<string, Labels>();
       for (const f of fams) {
         for (const s of f.samples) {
-          app.append(0, s.labels, t, s.value);
-          seen.set(labelsKey(s.labels), s.labels);
+          const labels = this.withTarget(s.labels);
+          app.append(0, labels, t, s.value);
+          seen.set(labelsKey(labels), labels);
         }
       }
       // Series that vanished since the last tick (an unmounted filesystem, a removed NIC) get a

@@ -140,5 +140,8 @@ describe('host collectors over a fixture procfs', () => {
     expect(isStaleNaN(second.find((r) => r.labels.includes('eth1'))!.v)).toBe(true);
     await hc.tick();
     expect(committed[2]!).toHaveLength(1); // stale once, then forgotten
+    const labelled = new HostCollector({ ...paths, intervalMs: 1000, collectors: ['netdev'], appendable, overrides: { netdev: fake }, targetLabels: { job: 'node', instance: 'n1' } });
+    await labelled.tick();
+    expect(committed.at(-1)![0]!.labels).toBe('node_network_up' + JSON.stringify({ __name__: 'node_network_up', device: 'eth0', instance: 'n1', job: 'node' }));
   });
 });
