@@ -1,0 +1,288 @@
+/**
+ * Alerting rules: the alert state machine of the Prometheus Alert Generator Compliance
+ * Specification (inactive → pending → firing, `for`, `keep_firing_for`, 15 min retention of
+ * resolved alerts, resend policy) and the `ALERTS` / `ALERTS_FOR_STATE` output series.
+ */
+import { labelsKey, labelsToObject, LabelsBuilder, METRIC_NAME, type Label, type Labels } from '../model/labels.js';
+import { nopLogger, type Logger } from '../model/logger.js';
+import type { Expr } from '../promql/parser/ast.js';
+import { parseExpr, printExpr } from '../promql/parser/index.js';
+import type { Sample } from '../promql/engine/values.js';
+import { EvalRecord, errMessage, monoMs } from './base.js';
+import type { Alert, AlertingRuleConfig, AlertState, EvalContext, Rule, RuleEvaluation, RuleHealth, RuleResult } from './rule.js';
+import { defaultTemplater, type ExpandOptions, type Templater } from './templating.js';
+
+/** How long resolved alerts are kept (and re-sent) after resolution. */
+export const RESOLVED_RETENTION_MS = 15 * 60_000;
+/** Name of the series of active alerts. */
+export const ALERTS_METRIC = 'ALERTS';
+/** Name of the series carrying each active alert's activeAt (seconds), for restoring `for` state. */
+export const ALERTS_FOR_STATE_METRIC = 'ALERTS_FOR_STATE';
+/** Label with the alert state on `ALERTS`. */
+export const ALERT_STATE_LABEL = 'alertstate';
+/** Label with the alert name. */
+export const ALERT_NAME_LABEL = 'alertname';
+/** Error text when two alerts collide after applying labels (as Prometheus). */
+export const ERR_DUPLICATE_ALERT = 'vector contains metrics with the same labelset after applying alert labels';
+
+/** Options of {@link AlertingRule}. */
+export interface AlertingRuleOptions {
+  /** Minimum time between two notifications of the same alert (default 1m). */
+  readonly resendDelayMs?: number;
+  /** Template engine (default: the Go-template engine). */
+  readonly templater?: Templater;
+  /**
+   * False when the `for` state still has to be restored from `ALERTS_FOR_STATE` (startup):
+   * until {@link AlertingRule.setRestored} no `ALERTS`/`ALERTS_FOR_STATE` series are produced.
+   */
+  readonly restored?: boolean;
+  readonly logger?: Logger;
+}
+
+/** A runnable alerting rule. */
+export class AlertingRule implements Rule {
+  readonly kind = 'alerting' as const;
+  readonly name: string;
+  /** Parsed expression (undefined when it does not parse; every eval then fails). */
+  readonly expr: Expr | undefined;
+  /** The expression as printed (for generatorURL and the API). */
+  readonly query: string;
+  private readonly parseError: string | undefined;
+  private readonly rec = new EvalRecord();
+  private readonly active = new Map<string, Alert>();
+  private readonly resendDelay: number;
+  private readonly templater: Templater;
+  private readonly logger: Logger;
+  private restored: boolean;
+
+  /** `config.labels` should already include the group labels (rule labels winning). */
+  constructor(
+    readonly config: AlertingRuleConfig,
+    opts: AlertingRuleOptions = {},
+  ) {
+    this.name = config.alert;
+    this.resendDelay = opts.resendDelayMs ?? 60_000;
+    this.templater = opts.templater ?? defaultTemplater;
+    this.logger = opts.logger ?? nopLogger;
+    this.restored = opts.restored ?? true;
+    let expr: Expr | undefined;
+    let perr: string | undefined;
+    let query = config.expr;
+    try {
+      expr = parseExpr(config.expr);
+      query = printExpr(expr);
+    } catch (e) {
+      perr = errMessage(e);
+    }
+    this.expr = expr;
+    this.query = query;
+    this.parseError = perr;
+  }
+
+  /** The `for` duration (ms). */
+  get holdDuration(): number {
+    return this.config.for;
+  }
+
+  /** True once the `for` state was restored (or did not need restoring). */
+  isRestored(): boolean {
+    return this.restored;
+  }
+
+  /** Marks the `for` state as restored: ALERTS series are produced from now on. */
+  setRestored(v = true): void {
+    this.restored = v;
+  }
+
+  /** Evaluates once; never throws. */
+  async eval(ctx: EvalContext): Promise<RuleResult> {
+    const start = monoMs();
+    const ts = ctx.ts;
+    try {
+      if (!this.expr) throw new Error(this.parseError ?? 'no expression');
+      const vec = await ctx.query(this.expr, ts, ctx.signal);
+      const fresh = new Map<string, Alert>();
+      const ruleLabels = Object.entries(this.config.labels);
+      const ruleAnnotations = Object.entries(this.config.annotations).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      const topts: ExpandOptions = {
+        timestampMs: ts,
+        queryAsync: async (q: string) => (await ctx.query(q, ts, ctx.signal)).map((x) => ({ labels: labelsToObject(x.metric), value: x.f })),
+      };
+      for (const s of vec) {
+        const data = { labels: labelsToObject(s.metric), externalLabels: ctx.externalLabels, externalURL: ctx.externalURL, value: s.f };
+        const expand = (text: string): string | Promise<string> => this.templater.expand(`__alert_${this.name}`, text, data, topts);
+        const b = new LabelsBuilder(s.metric).del(METRIC_NAME);
+        for (const [k, v] of ruleLabels) {
+          const x = expand(v);
+          b.set(k, typeof x === 'string' ? x : await x);
+        }
+        b.set(ALERT_NAME_LABEL, this.name);
+        const labels = b.labels();
+        const annotations: Label[] = [];
+        for (const [name, v] of ruleAnnotations) {
+          const x = expand(v);
+          annotations.push({ name, value: typeof x === 'string' ? x : await x });
+        }
+        const key = labelsKey(labels);
+        if (fresh.has(key)) throw new Error(ERR_DUPLICATE_ALERT);
+        fresh.set(key, {
+          labels,
+          annotations,
+          state: 'pending',
+          value: s.f,
+          activeAt: ts,
+          firedAt: 0,
+          resolvedAt: 0,
+          lastSentAt: 0,
+          validUntil: 0,
+          keepFiringSince: 0,
+        });
+      }
+      for (const [key, a] of fresh) {
+        const cur = this.active.get(key);
+        if (cur && cur.state !== 'inactive') {
+          cur.value = a.value;
+          cur.annotations = a.annotations;
+          continue;
+        }
+        this.active.set(key, a);
+      }
+      const series: Sample[] = [];
+      let numActive = 0;
+      for (const [key, a] of this.active) {
+        if (!fresh.has(key)) {
+          let keepFiring = false;
+          if (a.state === 'firing' && this.config.keepFiringFor > 0) {
+            if (a.keepFiringSince === 0) a.keepFiringSince = ts;
+            if (ts - a.keepFiringSince < this.config.keepFiringFor) keepFiring = true;
+          }
+          if (a.state === 'pending' || (a.resolvedAt !== 0 && ts - a.resolvedAt > RESOLVED_RETENTION_MS)) this.active.delete(key);
+          if (a.state !== 'inactive' && !keepFiring) {
+            a.state = 'inactive';
+            a.resolvedAt = ts;
+          }
+          if (!keepFiring) continue;
+        } else {
+          a.keepFiringSince = 0;
+        }
+        numActive++;
+        if (a.state === 'pending' && ts - a.activeAt >= this.config.for) {
+          a.state = 'firing';
+          a.firedAt = ts;
+        }
+        if (this.restored) {
+          series.push({ metric: alertSeriesLabels(a.labels, a.state), t: ts, f: 1 });
+          series.push({ metric: forStateLabels(a.labels), t: ts, f: Math.floor(a.activeAt / 1000) });
+        }
+      }
+      if (ctx.limit > 0 && numActive > ctx.limit) {
+        this.active.clear();
+        throw new Error(`exceeded limit of ${ctx.limit} with ${numActive} alerts`);
+      }
+      const toSend = this.collectToSend(ts, ctx.interval);
+      this.rec.record(ts, monoMs() - start, series.length);
+      return { series, toSend };
+    } catch (e) {
+      const msg = errMessage(e);
+      this.logger.warn('alerting rule evaluation failed', { rule: this.name, err: msg });
+      this.rec.record(ts, monoMs() - start, 0, msg);
+      return { series: [] };
+    }
+  }
+
+  /** Applies the resend policy; marks the returned alerts (copies) as sent at `ts`. */
+  private collectToSend(ts: number, interval: number): Alert[] {
+    const out: Alert[] = [];
+    const delta = Math.max(this.resendDelay, interval);
+    for (const a of this.active.values()) {
+      if (!needsSending(a, ts, this.resendDelay)) continue;
+      a.lastSentAt = ts;
+      a.validUntil = ts + 4 * delta;
+      out.push({ ...a });
+    }
+    return out;
+  }
+
+  /** Pending and firing alerts (snapshots), for the API. */
+  activeAlerts(): readonly Alert[] {
+    const out: Alert[] = [];
+    for (const a of this.active.values()) if (a.state !== 'inactive') out.push({ ...a });
+    return out;
+  }
+
+  /** @internal All alerts held, including resolved ones kept for re-sending (live objects). */
+  heldAlerts(): Alert[] {
+    return [...this.active.values()];
+  }
+
+  /** State of the rule as the API shows it: firing > pending > inactive. */
+  state(): AlertState {
+    let s: AlertState = 'inactive';
+    for (const a of this.active.values()) {
+      if (a.state === 'firing') return 'firing';
+      if (a.state === 'pending') s = 'pending';
+    }
+    return s;
+  }
+
+  health(): RuleHealth {
+    return this.rec.health();
+  }
+  lastError(): string | undefined {
+    return this.rec.lastError();
+  }
+  lastEvaluation(): number {
+    return this.rec.lastEvaluation();
+  }
+  evaluationTimeMs(): number {
+    return this.rec.evaluationTimeMs();
+  }
+  recent(): readonly RuleEvaluation[] {
+    return this.rec.recent();
+  }
+
+  /** Takes over alerts, health and recent evaluations of the rule it replaces (hot reload). */
+  copyStateFrom(o: AlertingRule): void {
+    this.rec.copyFrom(o.rec);
+    for (const [k, a] of o.active) this.active.set(k, a);
+    this.restored = this.restored || o.restored;
+  }
+}
+
+/**
+ * The resend policy: firing alerts when they start firing and then every `resendDelay`
+ * (with aligned evaluations: the first multiple of the interval ≥ resendDelay); resolved
+ * alerts when they resolve and then likewise while they are retained. Pending: never.
+ */
+export function needsSending(a: Alert, ts: number, resendDelay: number): boolean {
+  if (a.state === 'pending') return false;
+  if (a.resolvedAt > a.lastSentAt) return true;
+  return a.lastSentAt === 0 || ts - a.lastSentAt >= resendDelay;
+}
+
+/** Labels of the `ALERTS` series of an alert. */
+export function alertSeriesLabels(labels: Labels, state: AlertState): Labels {
+  return new LabelsBuilder(labels).set(METRIC_NAME, ALERTS_METRIC).set(ALERT_STATE_LABEL, state).labels();
+}
+
+/** Labels of the `ALERTS_FOR_STATE` series of an alert. */
+export function forStateLabels(labels: Labels): Labels {
+  return new LabelsBuilder(labels).set(METRIC_NAME, ALERTS_FOR_STATE_METRIC).labels();
+}
+
+/** Go's url.QueryEscape. */
+export function queryEscape(s: string): string {
+  let out = '';
+  for (const byte of Buffer.from(s, 'utf8')) {
+    const c = String.fromCharCode(byte);
+    if (/[A-Za-z0-9\-_.~]/.test(c)) out += c;
+    else if (c === ' ') out += '+';
+    else out += '%' + byte.toString(16).toUpperCase().padStart(2, '0');
+  }
+  return out;
+}
+
+/** Prometheus's generator URL: `<externalURL>/graph?g0.expr=<expr>&g0.tab=1`. */
+export function generatorURL(externalURL: string, expr: string): string {
+  return `${externalURL.replace(/\/+$/, '')}/graph?g0.expr=${queryEscape(expr)}&g0.tab=1`;
+}

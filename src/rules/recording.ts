@@ -1,0 +1,91 @@
+/**
+ * Recording rules: evaluate `expr`, rename the result to `record`, apply the rule labels.
+ */
+import { LabelsBuilder, labelsKey, METRIC_NAME } from '../model/labels.js';
+import type { Expr } from '../promql/parser/ast.js';
+import { parseExpr, printExpr } from '../promql/parser/index.js';
+import type { Sample } from '../promql/engine/values.js';
+import { EvalRecord, errMessage, monoMs } from './base.js';
+import type { EvalContext, RecordingRuleConfig, Rule, RuleEvaluation, RuleHealth, RuleResult } from './rule.js';
+
+/** Error text when two output series collide after relabeling (as Prometheus). */
+export const ERR_DUPLICATE_RECORDING = 'vector contains metrics with the same labelset after applying rule labels';
+
+/** A runnable recording rule. */
+export class RecordingRule implements Rule {
+  readonly kind = 'recording' as const;
+  readonly name: string;
+  /** The parsed expression (undefined when it does not parse; every eval then fails). */
+  readonly expr: Expr | undefined;
+  /** The expression as printed (for the API). */
+  readonly query: string;
+  private readonly parseError: string | undefined;
+  private readonly rec = new EvalRecord();
+
+  /** `config.labels` should already include the group labels (rule labels winning). */
+  constructor(readonly config: RecordingRuleConfig) {
+    this.name = config.record;
+    let expr: Expr | undefined;
+    let perr: string | undefined;
+    let query = config.expr;
+    try {
+      expr = parseExpr(config.expr);
+      query = printExpr(expr);
+    } catch (e) {
+      perr = errMessage(e);
+    }
+    this.expr = expr;
+    this.query = query;
+    this.parseError = perr;
+  }
+
+  /** Evaluates once; never throws. */
+  async eval(ctx: EvalContext): Promise<RuleResult> {
+    const start = monoMs();
+    try {
+      if (!this.expr) throw new Error(this.parseError ?? 'no expression');
+      const vec = await ctx.query(this.expr, ctx.ts, ctx.signal);
+      const out: Sample[] = [];
+      const seen = new Set<string>();
+      const labels = Object.entries(this.config.labels);
+      for (const s of vec) {
+        const b = new LabelsBuilder(s.metric).set(METRIC_NAME, this.config.record);
+        for (const [k, v] of labels) b.set(k, v);
+        const metric = b.labels();
+        const k = labelsKey(metric);
+        if (seen.has(k)) throw new Error(ERR_DUPLICATE_RECORDING);
+        seen.add(k);
+        const o: Sample = { metric, t: ctx.ts, f: s.f };
+        if (s.h) o.h = s.h;
+        out.push(o);
+      }
+      if (ctx.limit > 0 && out.length > ctx.limit) throw new Error(`exceeded limit of ${ctx.limit} with ${out.length} series`);
+      this.rec.record(ctx.ts, monoMs() - start, out.length);
+      return { series: out };
+    } catch (e) {
+      this.rec.record(ctx.ts, monoMs() - start, 0, errMessage(e));
+      return { series: [] };
+    }
+  }
+
+  health(): RuleHealth {
+    return this.rec.health();
+  }
+  lastError(): string | undefined {
+    return this.rec.lastError();
+  }
+  lastEvaluation(): number {
+    return this.rec.lastEvaluation();
+  }
+  evaluationTimeMs(): number {
+    return this.rec.evaluationTimeMs();
+  }
+  recent(): readonly RuleEvaluation[] {
+    return this.rec.recent();
+  }
+
+  /** Takes over health and recent evaluations of a rule it replaces (hot reload). */
+  copyStateFrom(o: RecordingRule): void {
+    this.rec.copyFrom(o.rec);
+  }
+}
