@@ -118,7 +118,7 @@ for (const n of SIZES) {
     progress(`${n} series: loading ${(gens.length * (SPAN / STEP + 1)) / 1e6}M samples into both`);
     await load([prom, vigil], gens, t0);
     await new Promise((r) => setTimeout(r, 2000));
-    const perQuery = [];
+    const perQuery: Record<string, number | string>[] = [];
     for (const q of QUERIES) {
       const enc = encodeURIComponent(q);
       const row: Record<string, number | string> = { query: q };

@@ -3,7 +3,7 @@
  * in arrays sorted by time. Staleness markers are tracked with a flag (JS arrays may
  * canonicalise NaN payloads) and written back bit-exact into the Float64Arrays it returns.
  */
-import { CounterResetHint, type FloatHistogram } from '../../src/model/histogram.js';
+import { CUSTOM_BUCKETS_SCHEMA, CounterResetHint, type FloatHistogram } from '../../src/model/histogram.js';
 import { bucketsToMap } from '../../src/promql/engine/histogram-ops.js';
 import { labelsCompare, labelsKey, type Labels } from '../../src/model/labels.js';
 import { matchesAll, type Matcher } from '../../src/model/matchers.js';
@@ -104,7 +104,8 @@ export class MemoryStorage implements Storage {
     const prev = s.hs[s.hs.length - 1];
     let hh = h;
     if (prev && prev.t < t && h.counterResetHint === CounterResetHint.Unknown && prev.h.counterResetHint !== CounterResetHint.Gauge) {
-      hh = { ...h, counterResetHint: detectReset(prev.h, h) ? CounterResetHint.Yes : CounterResetHint.No };
+      const r = detectReset(prev.h, h);
+      if (r !== 'unknown') hh = { ...h, counterResetHint: r ? CounterResetHint.Yes : CounterResetHint.No };
     }
     insertSorted(s.hs, { t, h: hh });
   }
@@ -217,7 +218,11 @@ export class MemoryStorage implements Storage {
   }
 }
 
-function detectReset(prev: FloatHistogram, cur: FloatHistogram): boolean {
+function detectReset(prev: FloatHistogram, cur: FloatHistogram): boolean | 'unknown' {
+  const pc = prev.schema === CUSTOM_BUCKETS_SCHEMA;
+  const cc = cur.schema === CUSTOM_BUCKETS_SCHEMA;
+  // Switching between exponential and custom buckets cuts a chunk of unknown reset state in the TSDB.
+  if (pc !== cc) return 'unknown';
   if (cur.count < prev.count || cur.zeroCount < prev.zeroCount) return true;
   if (cur.schema > prev.schema || cur.zeroThreshold < prev.zeroThreshold) return true;
   if (cur.schema !== prev.schema) return false;

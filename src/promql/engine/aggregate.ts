@@ -3,8 +3,9 @@
  * topk bottomk quantile count_values limitk limit_ratio, with `by`/`without` grouping,
  * Kahan-compensated sums and Prometheus's `__name__` handling.
  */
+import { prometheusLabelsHash } from './xxhash64.js';
 import type { FloatHistogram } from '../../model/histogram.js';
-import { LabelsBuilder, METRIC_NAME, labelsHash, labelsKey, type Labels } from '../../model/labels.js';
+import { LabelsBuilder, METRIC_NAME, labelsKey, type Labels } from '../../model/labels.js';
 import type { AggregateOp } from '../parser/ast.js';
 import { histogramKahanSum, histogramScale, type HistogramNotes } from './histogram-ops.js';
 import { formatFloat, histogramString } from './format.js';
@@ -37,6 +38,11 @@ export interface AggregateSpec {
   readonly op: AggregateOp;
   readonly grouping: readonly string[];
   readonly without: boolean;
+  /**
+   * Optional cache of each input label set's group labels and key, kept across the steps of one
+   * aggregation (samples of the same series share their `Labels` array).
+   */
+  readonly groupCache?: WeakMap<Labels, { labels: Labels; key: string }>;
 }
 
 interface Group {
@@ -70,9 +76,16 @@ function groupBy(spec: AggregateSpec, vec: Vector): Group[] {
   const set = new Set(spec.grouping);
   const groups = new Map<string, Group>();
   const out: Group[] = [];
+  const cache = spec.groupCache;
   for (const s of vec) {
-    const gl = groupLabels(spec, s.metric, set);
-    const key = labelsKey(gl);
+    let c = cache?.get(s.metric);
+    if (!c) {
+      const labels = groupLabels(spec, s.metric, set);
+      c = { labels, key: labelsKey(labels) };
+      cache?.set(s.metric, c);
+    }
+    const gl = c.labels;
+    const key = c.key;
     let g = groups.get(key);
     if (!g) {
       g = { labels: gl, dropName: false, members: [] };
@@ -106,9 +119,12 @@ function bottomCmp(a: Sample, b: Sample): number {
   return a.f - b.f;
 }
 
-/** Offset in [0, 1) of a series for limit_ratio, derived from its label hash. */
+/**
+ * Offset in [0, 1] of a series for limit_ratio: Prometheus's label-set hash (XXH64) divided by
+ * the largest uint64, so that vigil samples the same series as Prometheus.
+ */
 export function ratioOffset(ls: Labels): number {
-  return labelsHash(ls) / 4294967296;
+  return Number(prometheusLabelsHash(ls)) / 18446744073709551615;
 }
 
 function out(g: Group, ts: number, f: number, h?: FloatHistogram): Sample {

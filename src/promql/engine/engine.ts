@@ -5,17 +5,17 @@
  */
 import { systemClock, type Clock } from '../../model/clock.js';
 import { assertNever } from '../../model/errors.js';
-import { labelsCompare, labelsKey } from '../../model/labels.js';
+import { labelsCompare, labelsKey, type Labels } from '../../model/labels.js';
 import { dropMetricName } from './labels.js';
 import { nopLogger, type Logger } from '../../model/logger.js';
 import type { Queryable } from '../../storage/interface.js';
 import type { Expr } from '../parser/ast.js';
 import { ParseError, parseExpr } from '../parser/index.js';
-import { Evaluator, stepsToMatrix, type EvalContext, type EvalResult } from './evaluator.js';
+import { Evaluator, type EvalContext, type EvalResult } from './evaluator.js';
 import type { FunctionImpl } from './functions/contract.js';
 import { FUNCTIONS } from './functions/index.js';
 import { preprocess, queryTimeRange } from './preprocess.js';
-import { Annotations, QueryError, type Matrix, type Sample, type Value, type Vector } from './values.js';
+import { Annotations, QueryError, type Matrix, type RangeSeries, type Sample, type Value, type Vector } from './values.js';
 
 /** Engine options. */
 export interface EngineOptions {
@@ -226,7 +226,7 @@ function toRangeValue(r: EvalResult, steps: readonly number[]): Value {
     case 'scalar':
       return { kind: 'matrix', matrix: [{ metric: [], floats: steps.map((t, i) => ({ t, f: r.values[i]! })), histograms: [] }] };
     case 'vector': {
-      const m = stepsToMatrix(r.steps.map(cleanupVector), steps);
+      const m = rangeMatrix(r.steps, steps);
       m.sort((a, b) => labelsCompare(a.metric, b.metric));
       return { kind: 'matrix', matrix: m };
     }
@@ -236,4 +236,39 @@ function toRangeValue(r: EvalResult, steps: readonly number[]): Value {
     default:
       return assertNever(r, 'result');
   }
+}
+
+/**
+ * Per-step vectors to the range-query matrix: drops `__name__` where flagged and rejects
+ * duplicate label sets within a step, like {@link cleanupVector} for every step, but computes
+ * each input label set's output labels and key once (samples of a series share their labels).
+ */
+function rangeMatrix(stepVecs: readonly Vector[], times: readonly number[]): Matrix {
+  type Slot = { rs: RangeSeries; lastStep: number };
+  const byKey = new Map<string, Slot>();
+  const memo = [new Map<Labels, Slot>(), new Map<Labels, Slot>()];
+  const out: Matrix = [];
+  for (let i = 0; i < stepVecs.length; i++) {
+    const t = times[i]!;
+    for (const s of stepVecs[i]!) {
+      const cache = memo[s.dropName ? 1 : 0]!;
+      let slot = cache.get(s.metric);
+      if (!slot) {
+        const metric = s.dropName ? dropMetricName(s.metric) : s.metric;
+        const k = labelsKey(metric);
+        slot = byKey.get(k);
+        if (!slot) {
+          slot = { rs: { metric, floats: [], histograms: [] }, lastStep: -1 };
+          byKey.set(k, slot);
+          out.push(slot.rs);
+        }
+        cache.set(s.metric, slot);
+      }
+      if (slot.lastStep === i) throw new QueryError('vector cannot contain metrics with the same labelset');
+      slot.lastStep = i;
+      if (s.h) slot.rs.histograms.push({ t, h: s.h });
+      else slot.rs.floats.push({ t, f: s.f });
+    }
+  }
+  return out;
 }

@@ -4,8 +4,9 @@
  * and step-invariant subtrees create child evaluators with their own ranges.
  */
 import type { Clock } from '../../model/clock.js';
+import { CounterResetHint } from '../../model/histogram.js';
 import { assertNever } from '../../model/errors.js';
-import { EMPTY_LABELS, LabelsBuilder, METRIC_NAME, labelsKey, type Labels } from '../../model/labels.js';
+import { EMPTY_LABELS, LabelsBuilder, METRIC_NAME, labelsGet, labelsKey, type Labels } from '../../model/labels.js';
 import type { Querier } from '../../storage/interface.js';
 import type { AggregateExpr, BinaryExpr, Call, Expr, MatrixSelector, PosRange, SubqueryExpr, VectorMatching, VectorSelector } from '../parser/ast.js';
 import { functionReturnType } from '../parser/functions.js';
@@ -13,9 +14,11 @@ import { aggregateStep, type AggregateNotes } from './aggregate.js';
 import { floatBinop, isComparison, isSetOp, setBinop, vectorBinop, vectorScalarBinop, type BinopNotes } from './binary.js';
 import type { FunctionArg, FunctionContext, FunctionImpl } from './functions/contract.js';
 import { histogramScale } from './histogram-ops.js';
+import { isValidLabelName, quote } from './functions/util.js';
 import { evalInfo } from './info.js';
 import { formatFloat } from './format.js';
-import { extendedWindowOf, loadSeries, pickInstant, pickSmoothed, toRangeSeries, windowOf, type LoadedSeries } from './selectors.js';
+import { fastRangeKind, fastRangeSeries, floatColumns } from './fast-range.js';
+import { extendedWindowOf, loadSeries, pickInstant, pickSmoothed, toRangeSeries, windowOf, type LoadedSeries, type SmoothedProblem } from './selectors.js';
 import { Annotations, QueryError, type Matrix, type RangeSeries, type Sample, type Vector } from './values.js';
 
 /** Query-wide state shared by all evaluators of one query. */
@@ -230,7 +233,7 @@ export class Evaluator {
       for (let i = 0; i < this.steps.length; i++) {
         const ts = this.steps[i]!;
         const ref = (vs.at ?? ts) - vs.offset;
-        const p = vs.smoothed ? pickSmoothed(s, ref, lookback) : pickInstant(s, ref, lookback);
+        const p = vs.smoothed ? pickSmoothed(s, ref, lookback, (why) => this.smoothedProblem(why, s, vs)) : pickInstant(s, ref, lookback);
         if (!p) continue;
         const smp: Sample = { metric: s.labels, t: keepTimestamps ? p.t : ts, f: p.f };
         if (p.h) smp.h = p.h;
@@ -240,6 +243,12 @@ export class Evaluator {
     }
     this.addSamples(n);
     return out;
+  }
+
+  private smoothedProblem(why: SmoothedProblem, s: LoadedSeries, vs: VectorSelector): void {
+    const name = JSON.stringify(labelsGet(s.labels, METRIC_NAME));
+    if (why === 'mixedTypes') this.warn(`encountered a mix of histograms and floats for metric name ${name}`, vs.pos);
+    else this.warn(`vector contains a mix of histograms with exponential and custom buckets schemas for metric name ${name}`, vs.pos);
   }
 
   private matrixArg(ms: MatrixSelector): RangeArg {
@@ -289,7 +298,7 @@ export class Evaluator {
     if (start > end) return [];
     const sub = new Evaluator(this.ctx, start, end, step);
     const r = sub.eval(e.expr);
-    if (r.kind === 'vector') return stepsToMatrix(r.steps, sub.steps);
+    if (r.kind === 'vector') return clearCounterResetHints(stepsToMatrix(r.steps, sub.steps));
     if (r.kind === 'scalar') return [{ metric: EMPTY_LABELS, floats: sub.steps.map((t, i) => ({ t, f: r.values[i]! })), histograms: [] }];
     throw new QueryError(`subquery is only allowed on instant vector, got ${r.kind}`, 'bad_data');
   }
@@ -348,7 +357,7 @@ export class Evaluator {
       if (e.op === 'count_values') {
         if (p.kind !== 'string') throw new QueryError('expected string parameter for count_values', 'bad_data');
         label = p.value;
-        if (label === '' || !/^[\s\S]*$/u.test(label)) throw new QueryError(`invalid label name ${JSON.stringify(label)}`);
+        if (!isValidLabelName(label)) throw new QueryError(`invalid label name ${quote(label)}`);
       } else {
         if (p.kind !== 'scalar') throw new QueryError(`expected scalar parameter for ${e.op}`, 'bad_data');
         params = p.values;
@@ -356,7 +365,7 @@ export class Evaluator {
     }
     const inner = this.eval(e.expr);
     if (inner.kind !== 'vector') throw new QueryError(`expected instant vector in aggregation, got ${inner.kind}`, 'bad_data');
-    const spec = { op: e.op, grouping: e.grouping, without: e.without };
+    const spec = { op: e.op, grouping: e.grouping, without: e.without, groupCache: new WeakMap<Labels, { labels: Labels; key: string }>() };
     const paramPos = e.param?.pos ?? e.pos;
     const notes: AggregateNotes = {
       info: (m) => this.info(m, e.pos),
@@ -488,6 +497,9 @@ export class Evaluator {
       }
       return { kind: 'vector', steps };
     }
+    const fastSel = unwrap(e.args[mi]!);
+    const fast = fastSel.kind === 'MatrixSelector' && !fastSel.vectorSelector.anchored && !fastSel.vectorSelector.smoothed ? fastRangeKind(impl) : undefined;
+    if (fast && fastSel.kind === 'MatrixSelector') return this.evalFastRange(e, impl, mi, fastSel, fast, argsAt);
     const ra = this.rangeArg(e.args[mi]!);
     if (ra.anchored && !ANCHORED_FUNCS.has(e.func)) {
       throw new QueryError(`anchored modifier can only be used with: ${[...ANCHORED_FUNCS].join(', ')} - not with ${e.func}`, 'bad_data');
@@ -495,6 +507,54 @@ export class Evaluator {
     if (ra.smoothed && !SMOOTHED_FUNCS.has(e.func)) {
       throw new QueryError(`smoothed modifier can only be used with: ${[...SMOOTHED_FUNCS].join(', ')} - not with ${e.func}`, 'bad_data');
     }
+    return { kind: 'vector', steps: this.evalRangeCall(e, impl, mi, ra, argsAt) };
+  }
+
+  /**
+   * rate/increase/delta over a plain matrix selector: float series straight from the selected
+   * columns, series by series over all steps ({@link fastRangeSeries}); histogram series take
+   * the general path.
+   */
+  private evalFastRange(
+    e: Call,
+    impl: FunctionImpl,
+    mi: number,
+    ms: MatrixSelector,
+    fast: { isCounter: boolean; isRate: boolean },
+    argsAt: (i: number) => FunctionArg[],
+  ): EvalResult {
+    const vs = ms.vectorSelector;
+    const out: Vector[] = this.steps.map(() => []);
+    const general: RangeSeries[] = [];
+    let pts = 0;
+    const params = {
+      ...fast,
+      steps: this.steps,
+      endAt: (i: number) => (vs.at ?? this.steps[i]!) - vs.offset,
+      range: ms.range,
+      out,
+      info: (m: string) => this.ctx.annotations.info(`${m} (${this.position(e.args[mi]!.pos)})`),
+    };
+    for (const s of this.select(vs, ms.range)) {
+      this.checkpoint();
+      if (s.hs.length > 0) {
+        const rs = toRangeSeries(s);
+        if (rs.floats.length + rs.histograms.length > 0) general.push(rs);
+      } else {
+        pts += fastRangeSeries(floatColumns(s.labels, s.t, s.v), params);
+      }
+    }
+    this.addSamples(pts);
+    if (general.length === 0) return { kind: 'vector', steps: out };
+    const ra: RangeArg = { series: general, range: ms.range, offset: vs.offset, at: vs.at, anchored: false, smoothed: false };
+    const rest = this.evalRangeCall(e, impl, mi, ra, argsAt);
+    return { kind: 'vector', steps: out.map((v, i) => v.concat(rest[i]!)) };
+  }
+
+  /** The general range-function loop: per step, per series, the impl on the series' window. */
+  private evalRangeCall(e: Call, impl: FunctionImpl, mi: number, ra: RangeArg, argsAt: (i: number) => FunctionArg[]): Vector[] {
+    const n = this.steps.length;
+    const steps: Vector[] = new Array<Vector>(n);
     for (let i = 0; i < n; i++) {
       const ts = this.steps[i]!;
       const args = argsAt(i);
@@ -517,7 +577,7 @@ export class Evaluator {
       this.addSamples(pts);
       steps[i] = outv;
     }
-    return { kind: 'vector', steps };
+    return steps;
   }
 
   /** Evaluates an instant-vector argument (or an empty vector per step when missing). */
@@ -578,4 +638,19 @@ export function stepsToMatrix(steps: readonly Vector[], times: readonly number[]
     }
   }
   return out;
+}
+
+/**
+ * A subquery may repeat a sample (and its counter-reset hint) at several steps or skip the sample
+ * that carried it, so its histograms' reset/not-reset hints are replaced by "unknown": resets
+ * are then detected from the data. Gauge hints stay.
+ */
+function clearCounterResetHints(m: Matrix): Matrix {
+  for (const s of m) {
+    for (const p of s.histograms) {
+      const hint = p.h.counterResetHint;
+      if (hint === CounterResetHint.Yes || hint === CounterResetHint.No) p.h = { ...p.h, counterResetHint: CounterResetHint.Unknown };
+    }
+  }
+  return m;
 }

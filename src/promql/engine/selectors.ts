@@ -3,7 +3,8 @@
  * instant-vector sample of each series per evaluation step (lookback window, staleness) and
  * slicing range windows (left-open `(t - range, t]`).
  */
-import type { FloatHistogram } from '../../model/histogram.js';
+import { CUSTOM_BUCKETS_SCHEMA, CounterResetHint, type FloatHistogram } from '../../model/histogram.js';
+import { addHistograms, histogramIsCounterReset, scaleHistogram } from './functions/native-histogram.js';
 import type { Labels } from '../../model/labels.js';
 import type { Matcher } from '../../model/matchers.js';
 import { isStaleNaN } from '../../model/samples.js';
@@ -100,25 +101,71 @@ export function pickInstant(s: LoadedSeries, ref: number, lookback: number): Ins
   return { t: ht, f: 0, h };
 }
 
+/** Why a smoothed pick produced no sample although there was data. */
+export type SmoothedProblem = 'mixedTypes' | 'mixedSchemas';
+
 /**
- * The `smoothed` instant sample: linear interpolation between the last float sample at or before
+ * The `smoothed` instant sample: linear interpolation between the last sample at or before
  * `ref` and the first one after it (each within `lookback`); the earlier sample alone when there
- * is no later one. Histogram series fall back to {@link pickInstant}.
+ * is no later one. Histogram counters (hint not gauge) interpolate across a counter reset as a
+ * restart from zero. A float next to a histogram, or an exponential next to a custom-bucket
+ * histogram, gives no sample; `onProblem` is told why.
  */
-export function pickSmoothed(s: LoadedSeries, ref: number, lookback: number): InstantPick | undefined {
-  if (s.hs.length > 0) return pickInstant(s, ref, lookback);
-  const i = lastAtOrBefore(s.t, ref);
-  if (i < 0) return undefined;
-  const t0 = s.t[i]!;
-  const v0 = s.v[i]!;
-  if (t0 <= ref - lookback || isStaleNaN(v0)) return undefined;
-  if (t0 === ref) return { t: t0, f: v0 };
-  const j = i + 1;
-  if (j >= s.t.length) return { t: t0, f: v0 };
-  const t1 = s.t[j]!;
-  const v1 = s.v[j]!;
-  if (t1 >= ref + lookback || isStaleNaN(v1)) return { t: t0, f: v0 };
-  return { t: ref, f: v0 + ((v1 - v0) * (ref - t0)) / (t1 - t0) };
+export function pickSmoothed(
+  s: LoadedSeries,
+  ref: number,
+  lookback: number,
+  onProblem?: (p: SmoothedProblem) => void,
+): InstantPick | undefined {
+  const fi = lastAtOrBefore(s.t, ref);
+  let hi = -1;
+  if (s.hs.length > 0) {
+    let lo = 0;
+    let up = s.hs.length;
+    while (lo < up) {
+      const mid = (lo + up) >>> 1;
+      if (s.hs[mid]!.t <= ref) lo = mid + 1;
+      else up = mid;
+    }
+    hi = lo - 1;
+  }
+  const ft = fi >= 0 ? s.t[fi]! : -Infinity;
+  const ht = hi >= 0 ? s.hs[hi]!.t : -Infinity;
+  if (ft === -Infinity && ht === -Infinity) return undefined;
+  const prevIsFloat = ft >= ht;
+  const t0 = prevIsFloat ? ft : ht;
+  if (t0 <= ref - lookback) return undefined;
+  if (prevIsFloat ? isStaleNaN(s.v[fi]!) : isStaleHistogram(s.hs[hi]!.h)) return undefined;
+  const prev: InstantPick = prevIsFloat ? { t: t0, f: s.v[fi]! } : { t: t0, f: 0, h: s.hs[hi]!.h };
+  if (t0 === ref) return prev;
+  const fnT = fi + 1 < s.t.length ? s.t[fi + 1]! : Infinity;
+  const hnT = hi + 1 < s.hs.length ? s.hs[hi + 1]!.t : Infinity;
+  const nextIsFloat = fnT <= hnT;
+  const t1 = nextIsFloat ? fnT : hnT;
+  if (t1 === Infinity || t1 >= ref + lookback) return prev;
+  if (nextIsFloat ? isStaleNaN(s.v[fi + 1]!) : isStaleHistogram(s.hs[hi + 1]!.h)) return prev;
+  const frac = (ref - t0) / (t1 - t0);
+  if (prevIsFloat && nextIsFloat) {
+    const v0 = prev.f;
+    const v1 = s.v[fi + 1]!;
+    return { t: ref, f: v0 + (v1 - v0) * frac };
+  }
+  if (prevIsFloat !== nextIsFloat) {
+    onProblem?.('mixedTypes');
+    return undefined;
+  }
+  const h0 = prev.h!;
+  const h1 = s.hs[hi + 1]!.h;
+  if ((h0.schema === CUSTOM_BUCKETS_SCHEMA) !== (h1.schema === CUSTOM_BUCKETS_SCHEMA)) {
+    onProblem?.('mixedSchemas');
+    return undefined;
+  }
+  const isCounter = h1.counterResetHint !== CounterResetHint.Gauge;
+  let h: FloatHistogram | undefined;
+  if (isCounter && histogramIsCounterReset(h0, h1)) h = scaleHistogram(h1, frac, false);
+  else h = addHistograms(scaleHistogram(h0, 1 - frac, false), scaleHistogram(h1, frac, false));
+  if (!h) return undefined;
+  return { t: ref, f: 0, h };
 }
 
 /** Converts a loaded series to a range series with staleness markers removed. */
@@ -151,17 +198,37 @@ export function windowOf(s: RangeSeries, startExcl: number, endIncl: number): Ra
 
 /**
  * Window for the `anchored` / `smoothed` extended range selectors: the points inside
- * `[start, end]` plus the last point at or before `start` (within `lookback`) and, for
- * `smoothed`, the first point after `end` (within `lookback`).
+ * `(start, end]` plus the last point (float or histogram) at or before `start` (within
+ * `lookback`) and, for `smoothed`, the first point after `end` (within `lookback`).
  */
 export function extendedWindowOf(s: RangeSeries, startExcl: number, endIncl: number, lookback: number, withAfter: boolean): RangeSeries {
-  const f0 = firstAfter(s.floats, startExcl);
-  const f1 = firstAfter(s.floats, endIncl);
-  let from = f0;
-  if (f0 > 0 && s.floats[f0 - 1]!.t > startExcl - lookback) from = f0 - 1;
-  let to = f1;
-  if (withAfter && f1 < s.floats.length && s.floats[f1]!.t < endIncl + lookback) to = f1 + 1;
-  const out: RangeSeries = { metric: s.metric, floats: from < to ? s.floats.slice(from, to) : [], histograms: [] };
+  const fs = s.floats;
+  const hs = s.histograms;
+  const f0 = firstAfter(fs, startExcl);
+  const f1 = firstAfter(fs, endIncl);
+  const h0 = hs.length ? firstAfter(hs, startExcl) : 0;
+  const h1 = hs.length ? firstAfter(hs, endIncl) : 0;
+  let ff = f0;
+  let hf = h0;
+  const fa = f0 > 0 ? fs[f0 - 1]!.t : -Infinity;
+  const ha = h0 > 0 ? hs[h0 - 1]!.t : -Infinity;
+  if (fa >= ha) {
+    if (fa > startExcl - lookback) ff = f0 - 1;
+  } else if (ha > startExcl - lookback) hf = h0 - 1;
+  let ft = f1;
+  let ht = h1;
+  if (withAfter) {
+    const fn = f1 < fs.length ? fs[f1]!.t : Infinity;
+    const hn = h1 < hs.length ? hs[h1]!.t : Infinity;
+    if (fn <= hn) {
+      if (fn < endIncl + lookback) ft = f1 + 1;
+    } else if (hn < endIncl + lookback) ht = h1 + 1;
+  }
+  const out: RangeSeries = {
+    metric: s.metric,
+    floats: ff < ft ? fs.slice(ff, ft) : [],
+    histograms: hf < ht ? hs.slice(hf, ht) : [],
+  };
   if (s.dropName) out.dropName = true;
   return out;
 }

@@ -9,6 +9,7 @@ import type { FPoint, RangeSeries, Vector } from '../values.js';
 import type { FunctionContext, FunctionImpl } from './contract.js';
 import type { PosRange } from '../../parser/ast.js';
 import { CounterResetHint, type FloatHistogram } from '../../../model/histogram.js';
+import { anchoredPoints, extendedRate } from './extended.js';
 import { addHistograms, histogramDelta, histogramIsCounterReset, histogramsEqual, scaleHistogram } from './native-histogram.js';
 import {
   MSG,
@@ -16,7 +17,6 @@ import {
   floatsOnly,
   fsample,
   hsample,
-  kahanSumInc,
   mergedPoints,
   metricName,
   scalarArg,
@@ -143,6 +143,7 @@ function extrapolatedRate(isCounter: boolean, isRate: boolean): FunctionImpl {
     if (isCounter && s.floats.length > 0 && mname !== '' && !s.dropName && !COUNTER_SUFFIXES.some((x) => mname.endsWith(x))) {
       ctx.annotations.info(withPos(ctx, MSG.possibleNonCounter(mname), pos));
     }
+    if (ctx.anchored || ctx.smoothed) return extendedRate(s, ctx, pos, { isCounter, isRate });
     if (s.floats.length > 0 && s.histograms.length > 0) {
       ctx.annotations.warn(withPos(ctx, MSG.mixedFloatsHistograms(mname), pos));
       return [];
@@ -245,10 +246,25 @@ export function linearRegression(pts: readonly FPoint[], interceptTime: number):
     if (constY && i > 0 && p.f !== initY) constY = false;
     n += 1;
     const x = (p.t - interceptTime) / 1000;
-    [sumX, cX] = kahanSumInc(x, sumX, cX);
-    [sumY, cY] = kahanSumInc(p.f, sumY, cY);
-    [sumXY, cXY] = kahanSumInc(x * p.f, sumXY, cXY);
-    [sumX2, cX2] = kahanSumInc(x * x, sumX2, cX2);
+    // Kahan–Neumaier steps inlined (this loop is hot; see kahanSumInc for the definition).
+    let t = sumX + x;
+    if (t === Infinity || t === -Infinity) cX = 0;
+    else cX += Math.abs(sumX) >= Math.abs(x) ? sumX - t + x : x - t + sumX;
+    sumX = t;
+    t = sumY + p.f;
+    if (t === Infinity || t === -Infinity) cY = 0;
+    else cY += Math.abs(sumY) >= Math.abs(p.f) ? sumY - t + p.f : p.f - t + sumY;
+    sumY = t;
+    const xy = x * p.f;
+    t = sumXY + xy;
+    if (t === Infinity || t === -Infinity) cXY = 0;
+    else cXY += Math.abs(sumXY) >= Math.abs(xy) ? sumXY - t + xy : xy - t + sumXY;
+    sumXY = t;
+    const x2 = x * x;
+    t = sumX2 + x2;
+    if (t === Infinity || t === -Infinity) cX2 = 0;
+    else cX2 += Math.abs(sumX2) >= Math.abs(x2) ? sumX2 - t + x2 : x2 - t + sumX2;
+    sumX2 = t;
   }
   if (constY) {
     if (initY === Infinity || initY === -Infinity) return [Number.NaN, Number.NaN];
@@ -291,8 +307,8 @@ export const predictLinear: FunctionImpl = (args, exprs, ctx) => {
 export const resets: FunctionImpl = (args, _exprs, ctx) => {
   const s = seriesArg(args, 0);
   if (!s) return [];
-  const pts = mergedPoints(s);
-  if (pts.length === 0) return [];
+  const pts = ctx.anchored ? anchoredPoints(s, ctx) : mergedPoints(s);
+  if (!pts || pts.length === 0) return [];
   let count = 0;
   for (let i = 1; i < pts.length; i++) {
     const a = pts[i - 1]!;
@@ -314,8 +330,8 @@ export const resets: FunctionImpl = (args, _exprs, ctx) => {
 export const changes: FunctionImpl = (args, _exprs, ctx) => {
   const s = seriesArg(args, 0);
   if (!s) return [];
-  const pts = mergedPoints(s);
-  if (pts.length === 0) return [];
+  const pts = ctx.anchored ? anchoredPoints(s, ctx) : mergedPoints(s);
+  if (!pts || pts.length === 0) return [];
   let count = 0;
   for (let i = 1; i < pts.length; i++) {
     const a = pts[i - 1]!;

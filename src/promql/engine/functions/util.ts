@@ -83,9 +83,33 @@ export function formatF(v: number): string {
   return v.toFixed(6);
 }
 
-/** Go's `%q` for a string: double-quoted with Go escapes. */
+/**
+ * Go's `%q` for a string: double-quoted with Go escapes. Lone surrogates U+DC80..U+DCFF (how the
+ * parser keeps invalid UTF-8 bytes) are written back as `\xNN`.
+ */
 export function quote(s: string): string {
-  return JSON.stringify(s);
+  let out = '"';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        out += s[i]! + s[i + 1]!;
+        i++;
+        continue;
+      }
+    }
+    if (c >= 0xdc80 && c <= 0xdcff) out += '\\x' + (c - 0xdc00).toString(16).padStart(2, '0');
+    else if (c === 0x22) out += '\\"';
+    else if (c === 0x5c) out += '\\\\';
+    else if (c === 0x0a) out += '\\n';
+    else if (c === 0x09) out += '\\t';
+    else if (c === 0x0d) out += '\\r';
+    else if (c < 0x20 || c === 0x7f) out += '\\x' + c.toString(16).padStart(2, '0');
+    else if (c >= 0xd800 && c <= 0xdfff) out += '\\ufffd';
+    else out += s[i]!;
+  }
+  return out + '"';
 }
 
 /** Annotation texts (Prometheus wording; the position is appended by {@link withPos}). */
