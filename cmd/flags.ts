@@ -34,6 +34,9 @@ export const RUN_FLAGS: readonly FlagDef[] = [
   { name: 'query.lookback-delta', arg: 'DURATION', default: '5m', help: 'How far back to look for a sample of an instant vector selector.' },
   { name: 'query.timeout', arg: 'DURATION', default: '2m', help: 'Maximum time a query may take before it is aborted.' },
   { name: 'query.max-samples', arg: 'N', default: '50000000', help: 'Maximum number of samples a single query may load into memory.' },
+  { name: 'rules.alert.resend-delay', arg: 'DURATION', default: '1m', help: 'Minimum amount of time to wait before resending an alert to Alertmanager.' },
+  { name: 'rules.alert.for-outage-tolerance', arg: 'DURATION', default: '1h', help: 'Max time to tolerate vigil outage for restoring "for" state of alerts.' },
+  { name: 'rules.alert.for-grace-period', arg: 'DURATION', default: '10m', help: 'Minimum duration between alert and restored "for" state. Maintained only for alerts with a configured "for" time greater than the grace period.' },
   { name: 'log.level', arg: 'LEVEL', default: 'info', help: 'Only log messages at or above this level: debug, info, warn, error.' },
   { name: 'log.format', arg: 'FORMAT', default: 'logfmt', help: 'Log line format: logfmt or json.' },
 ];
@@ -51,6 +54,9 @@ export interface RunFlags {
   readonly lookbackDeltaMs: number;
   readonly queryTimeoutMs: number;
   readonly maxSamples: number;
+  readonly resendDelayMs: number;
+  readonly outageToleranceMs: number;
+  readonly gracePeriodMs: number;
   readonly logLevel: LogLevel;
   readonly logFormat: 'logfmt' | 'json';
   /** Every flag with its effective value (for `/api/v1/status/flags`). */
@@ -145,6 +151,9 @@ export function parseRunFlags(argv: readonly string[]): RunFlags | 'help' {
     lookbackDeltaMs: positiveDuration('query.lookback-delta', s('query.lookback-delta')),
     queryTimeoutMs: positiveDuration('query.timeout', s('query.timeout')),
     maxSamples: Number(maxSamples),
+    resendDelayMs: positiveDuration('rules.alert.resend-delay', s('rules.alert.resend-delay')),
+    outageToleranceMs: positiveDuration('rules.alert.for-outage-tolerance', s('rules.alert.for-outage-tolerance')),
+    gracePeriodMs: positiveDuration('rules.alert.for-grace-period', s('rules.alert.for-grace-period')),
     logLevel: level as LogLevel,
     logFormat: format,
     all,

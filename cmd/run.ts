@@ -26,6 +26,9 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
     lookbackDeltaMs: flags.lookbackDeltaMs,
     queryTimeoutMs: flags.queryTimeoutMs,
     maxSamples: flags.maxSamples,
+    resendDelayMs: flags.resendDelayMs,
+    outageToleranceMs: flags.outageToleranceMs,
+    gracePeriodMs: flags.gracePeriodMs,
     flags: flags.all,
     logger,
   });

@@ -1,11 +1,11 @@
 /**
- * vigil's command line: `vigil run`, `vigil check config`, `vigil query`. `main()` returns
+ * vigil's command line: `vigil run`, `vigil check config|rules`, `vigil test rules`, `vigil query`. `main()` returns
  * the exit code; user errors print one line on stderr (no stack) and give exit code 1.
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ValidationError } from '../src/model/errors.js';
-import { checkCommand } from './check.js';
+import { checkCommand, testCommand } from './check.js';
 import { flagsHelp, RUN_FLAGS, UsageError } from './flags.js';
 import { processIO, type CliIO } from './io.js';
 import { queryCommand } from './query.js';
@@ -21,6 +21,8 @@ remote-write receiver, in-memory TSDB, PromQL API, rules).
 Commands:
   run                       Start vigil (flags below).
   check config FILE...      Validate configuration files.
+  check rules FILE...       Validate rule files (like promtool check rules).
+  test rules FILE...        Run rule unit tests in promtool's format.
   query EXPR                Instant query against a running vigil (vigil query --help).
   help                      Show this help.
 
@@ -59,6 +61,8 @@ export async function main(argv: readonly string[], io: CliIO = processIO): Prom
         return await runCommand(rest, io);
       case 'check':
         return await checkCommand(rest, io);
+      case 'test':
+        return await testCommand(rest, io);
       case 'query':
         return await queryCommand(rest, io);
       default:

@@ -15,6 +15,7 @@ import { loadConfigFile, type LoadedConfig } from './config/loader.js';
 import { redactConfigYaml } from './config/redact.js';
 import type { HostConfig, StorageConfig, VigilConfig } from './config/types.js';
 import { hostname } from 'node:os';
+import { createAlerting, type Alerting } from './app-alerting.js';
 import { HostCollector } from './ingest/host/index.js';
 import { createRemoteWriteHandler } from './ingest/remote-write/index.js';
 import { ScrapeManager, type TargetInfo } from './ingest/scrape/index.js';
@@ -50,6 +51,12 @@ export interface AppOptions {
   readonly queryTimeoutMs?: number;
   /** Default 50,000,000. */
   readonly maxSamples?: number;
+  /** `--rules.alert.resend-delay` (default 1m). */
+  readonly resendDelayMs?: number;
+  /** `--rules.alert.for-outage-tolerance` (default 1h). */
+  readonly outageToleranceMs?: number;
+  /** `--rules.alert.for-grace-period` (default 10m). */
+  readonly gracePeriodMs?: number;
   /** Flag values for `/api/v1/status/flags`. */
   readonly flags?: Readonly<Record<string, string>>;
   readonly logger?: Logger;
@@ -160,6 +167,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
   let hostMetricsRegistered = false;
   let rwHandler: RawHandler | undefined;
   let storageRef: OpenedStorage<Head> | undefined;
+  let alerting: Alerting | undefined;
   const retentionMs = opts.retentionMs ?? 24 * 3600_000;
 
   const applyHost = (cfg: VigilConfig): void => {
@@ -176,7 +184,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
       sysfs: next.sysfs,
       rootfs: next.rootfs,
       collectors: next.collectors,
-      appendable: storageRef.head,
+      appendable: alerting ? alerting.ingestAppendable(storageRef.head) : storageRef.head,
       intervalMs: next.interval,
       // Stored host series carry the labels a scrape of node_exporter on this node would get.
       targetLabels: { job: 'node', instance: process.env.NODE_NAME || hostname() },
@@ -193,7 +201,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     if (!cfg.receiver.enabled || rwHandler || !storageRef) return;
     const head = storageRef.head;
     rwHandler = createRemoteWriteHandler({
-      appendable: head,
+      appendable: alerting ? alerting.ingestAppendable(head) : head,
       hasSeries: (ref) => head.hasSeries(ref),
       maxBodyBytes: cfg.receiver.maxBodyBytes,
       maxDecompressedBytes: cfg.receiver.maxDecompressedBytes,
@@ -209,7 +217,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     }
     await scrapes?.applyConfig(cfg.global, cfg.scrapeConfigs);
     applyHost(cfg);
-    // RULES HOOK: the rule manager (later issue) loads cfg.ruleFiles with cfg.global.evaluationInterval here.
+    await alerting?.apply(cfg, opts.configFile);
   };
 
   // --- web server first, so /-/ready answers 503 during WAL replay ---------------------------
@@ -239,10 +247,22 @@ export async function startApp(opts: AppOptions): Promise<App> {
       droppedTargets: (scrapes?.droppedTargets() ?? []).map((d): ApiDroppedTarget => ({ discoveredLabels: d.discoveredLabels })),
     }),
     remoteWrite: () => (loaded.config.receiver.enabled ? rwHandler : undefined),
+    rules: (params) => {
+      const type = params.get('type');
+      return alerting?.rules({
+        ...(type === 'alert' || type === 'record' ? { type } : {}),
+        ...(params.getAll('rule_name[]').length ? { ruleNames: params.getAll('rule_name[]') } : {}),
+        ...(params.getAll('rule_group[]').length ? { groupNames: params.getAll('rule_group[]') } : {}),
+        ...(params.getAll('file[]').length ? { files: params.getAll('file[]') } : {}),
+        ...(params.get('exclude_alerts') === 'true' ? { excludeAlerts: true } : {}),
+      }) ?? { groups: [] };
+    },
+    alerts: () => alerting?.alerts() ?? { alerts: [] },
     extraExposition: async () => {
-      // EXPORT HOOK: synthesized series (ALERTS, recording rules, forecasts) get appended here too.
-      if (!host || !hostCfg?.exposeOnMetrics) return '';
-      return formatExposition(await host.collect());
+      // Synthesized series (ALERTS, recording results) and, when enabled, the host metrics.
+      const synth = alerting ? await alerting.exposition(registry) : '';
+      if (!host || !hostCfg?.exposeOnMetrics) return synth;
+      return synth + formatExposition(await host.collect());
     },
     clock,
     logger: logger.with({ component: 'web' }),
@@ -270,12 +290,24 @@ export async function startApp(opts: AppOptions): Promise<App> {
       clock,
       logger: logger.with({ component: 'query' }),
     });
-    scrapes = new ScrapeManager({ appendable: storageRef.head, clock, registry, logger: logger.with({ component: 'scrape' }) });
+    alerting = createAlerting({
+      engine,
+      storage: storageRef.head,
+      registry,
+      logger,
+      clock,
+      externalUrl: opts.externalUrl ?? `http://${hostname()}:${web.port}`,
+      resendDelayMs: opts.resendDelayMs ?? 60_000,
+      outageToleranceMs: opts.outageToleranceMs ?? 3_600_000,
+      gracePeriodMs: opts.gracePeriodMs ?? 600_000,
+    });
+    scrapes = new ScrapeManager({ appendable: alerting.ingestAppendable(storageRef.head), clock, registry, logger: logger.with({ component: 'scrape' }) });
     await apply(loaded.config);
     web.setBackend({ storage: storageRef.head, engine });
     logger.info('vigil is ready');
   } catch (e) {
     await web.close(0);
+    await alerting?.stop().catch(() => {});
     host?.stop();
     await scrapes?.stop().catch(() => {});
     await storageRef?.close().catch(() => {});
@@ -323,6 +355,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
         await reloading;
         await web.close();
         host?.stop();
+        await alerting?.stop(); // flushes queued notifications and remote-write
         await scrapes?.stop(); // ends every target with staleness markers
         await storageRef?.close(); // flushes and closes the WAL
         logger.info('vigil stopped');

@@ -26,8 +26,19 @@ export class RuleManager {
   private updating: Promise<void> = Promise.resolve();
   private stopped = false;
 
-  constructor(private readonly deps: RuleManagerDeps) {
+  private deps: RuleManagerDeps;
+
+  constructor(deps: RuleManagerDeps) {
+    this.deps = deps;
     this.logger = (deps.logger ?? nopLogger).with({ component: 'rule-manager' });
+  }
+
+  /**
+   * Changes the global defaults (evaluation interval, external labels) for the next
+   * {@link update}; groups whose effective settings change are restarted there, keeping state.
+   */
+  setDefaults(d: { readonly defaultIntervalMs: number; readonly externalLabels: Readonly<Record<string, string>> }): void {
+    this.deps = { ...this.deps, defaultIntervalMs: d.defaultIntervalMs, externalLabels: d.externalLabels };
   }
 
   /**
@@ -55,7 +66,7 @@ export class RuleManager {
         this.logger.warn('duplicate rule group ignored', { group: cfg.name, file: cfg.file });
         continue;
       }
-      const fingerprint = groupConfigFingerprint(cfg, this.deps.defaultIntervalMs);
+      const fingerprint = groupConfigFingerprint(cfg, this.deps.defaultIntervalMs) + JSON.stringify(this.deps.externalLabels);
       const old = this.byKey.get(key);
       if (old && old.fingerprint === fingerprint) {
         next.set(key, old);

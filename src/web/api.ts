@@ -268,7 +268,7 @@ export function createApiRouter(opts: WebOptions, backend: () => ApiBackend | un
   r.get('/label/:name/values', wrap(labelValues));
   r.get('/metadata', wrap(metadata));
   r.get('/targets', wrap(targets, false));
-  r.get('/rules', wrap((_q, res) => sendData(res, opts.rules?.() ?? { groups: [] }), false));
+  r.get('/rules', wrap((_q, res, form) => sendData(res, opts.rules?.(form) ?? { groups: [] }), false));
   r.get('/alerts', wrap((_q, res) => sendData(res, opts.alerts?.() ?? { alerts: [] }), false));
   r.get('/status/buildinfo', wrap((_q, res) => sendData(res, opts.buildInfo), false));
   r.get('/status/flags', wrap((_q, res) => sendData(res, opts.flags), false));

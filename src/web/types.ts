@@ -91,7 +91,7 @@ export interface WebOptions {
   /** Extra exposition text appended to `/metrics` (synthesized series, host metrics). */
   readonly extraExposition?: () => Promise<string>;
   /** `/api/v1/rules` data (`{groups: [...]}`); empty when absent. */
-  readonly rules?: () => unknown;
+  readonly rules?: (params: URLSearchParams) => unknown;
   /** `/api/v1/alerts` data (`{alerts: [...]}`); empty when absent. */
   readonly alerts?: () => unknown;
   readonly clock?: Clock;

@@ -213,3 +213,38 @@ describe('as a process', () => {
     expect(r.stdout).toContain('usage: vigil <command>');
   });
 });
+
+describe('check rules / test rules', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'vigil-cli-rules-'));
+  });
+  afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+  it('check rules: shipped packs pass, a bad expression fails with file, group, rule and line', async () => {
+    const ok = capture();
+    expect(await main(['check', 'rules', path.join(repo, 'rules/node.yaml')], ok)).toBe(0);
+    expect(ok.out).toMatch(/SUCCESS: \d+ rules found/);
+    const bad = path.join(dir, 'bad.yml');
+    await writeFile(bad, 'groups:\n- name: g\n  rules:\n  - alert: X\n    expr: up ==\n');
+    const io = capture();
+    expect(await main(['check', 'rules', bad], io)).toBe(1);
+    expect(io.err).toContain(`${bad}:5: group "g", rule 1 "X": could not parse expression`);
+  });
+
+  it('test rules: passing and failing unit-test files give exit 0 and 1', async () => {
+    const rules = path.join(dir, 'r.yml');
+    await writeFile(rules, 'groups:\n- name: g\n  rules:\n  - alert: Down\n    expr: up == 0\n    for: 1m\n');
+    const pass = path.join(dir, 'pass.yml');
+    const fail = path.join(dir, 'fail.yml');
+    const test = (exp: string): string =>
+      `rule_files: [r.yml]\ntests:\n- interval: 1m\n  input_series:\n  - series: 'up{job="a"}'\n    values: '0x5'\n  alert_rule_test:\n  - eval_time: 3m\n    alertname: Down\n    exp_alerts:\n${exp}`;
+    await writeFile(pass, test('    - exp_labels: {job: a}\n'));
+    await writeFile(fail, test('    - exp_labels: {job: b}\n'));
+    const io = capture();
+    expect(await main(['test', 'rules', pass], io)).toBe(0);
+    const io2 = capture();
+    expect(await main(['test', 'rules', fail], io2)).toBe(1);
+    expect(io2.out).toContain('FAILED');
+  });
+});
