@@ -172,7 +172,9 @@ export class AlertingRule implements Rule {
         }
         if (this.restored) {
           series.push({ metric: alertSeriesLabels(a.labels, a.state), t: ts, f: 1 });
-          series.push({ metric: forStateLabels(a.labels), t: ts, f: Math.floor(a.activeAt / 1000) });
+          // Seconds like Prometheus, but with the millisecond fraction kept (Prometheus writes whole
+          // seconds): a restart then restores activeAt exactly; readers that truncate still work.
+          series.push({ metric: forStateLabels(a.labels), t: ts, f: a.activeAt / 1000 });
         }
       }
       if (ctx.limit > 0 && numActive > ctx.limit) {

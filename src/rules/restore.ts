@@ -67,9 +67,9 @@ export function restoreForState(rules: readonly AlertingRule[], queryable: Query
             }
           }
           if (lastT === -Infinity) continue;
-          // Prometheus works in whole seconds here.
-          const downAt = Math.floor(lastT / 1000) * 1000;
-          let activeAt = lastV * 1000;
+          // Prometheus works in whole seconds here; vigil's ALERTS_FOR_STATE keeps milliseconds.
+          const downAt = lastT;
+          let activeAt = Math.round(lastV * 1000);
           const remaining = hold - (downAt - activeAt);
           if (remaining <= 0) {
             // It was firing when we went down: keep the old activeAt, fires at the next eval.

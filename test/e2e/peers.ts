@@ -182,6 +182,8 @@ export interface VigilProcessOptions {
   readonly storageDir?: string;
   readonly port?: number;
   readonly extraArgs?: readonly string[];
+  /** Extra files written beside the config (e.g. rule files it names). */
+  readonly files?: Readonly<Record<string, string>>;
 }
 
 /** Starts vigil from source as a child process and waits until /-/ready answers. */
@@ -190,6 +192,7 @@ export async function startVigil(opts: VigilProcessOptions): Promise<Peer & { st
   const port = opts.port ?? (await freePort());
   const storageDir = opts.storageDir ?? join(dir, 'data');
   writeFileSync(join(dir, 'vigil.yml'), opts.config);
+  for (const [name, text] of Object.entries(opts.files ?? {})) writeFileSync(join(dir, name), text);
   const peer = startProcess(
     process.execPath,
     [
