@@ -2,6 +2,7 @@
 # vigil: multi-stage build on node:20-slim. The runtime image holds compiled JS (no tsx at run
 # time), production dependencies only, onnxruntime's linux/x64 binaries only, and runs as a
 # non-root user; it writes only to --storage.path (/data), so a read-only root fs works.
+# test/e2e/production-tree.test.ts builds the same tree without Docker and runs it.
 
 FROM node:20-slim AS build
 WORKDIR /src
@@ -31,8 +32,9 @@ COPY package.json ./
 COPY cmd/vigil-bin.mjs ./cmd/vigil-bin.mjs
 COPY rules ./rules
 COPY models ./models
-RUN mkdir -p /data && chown node:node /data
-USER node
+RUN mkdir -p /data && chown 1000:1000 /data
+# Numeric user (the image's "node" user) so Kubernetes can verify runAsNonRoot.
+USER 1000:1000
 EXPOSE 9477
 VOLUME ["/data"]
 HEALTHCHECK --interval=30s --timeout=3s CMD node -e "fetch('http://127.0.0.1:9477/-/healthy').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"

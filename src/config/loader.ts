@@ -15,6 +15,8 @@ import type {
   GlobalConfig,
   HostConfig,
   HttpClientConfig,
+  KubernetesSDConfig,
+  KubernetesSelectorConfig,
   ReceiverConfig,
   RemoteWriteConfig,
   ScrapeConfig,
@@ -25,6 +27,7 @@ import type {
 import { parseDuration } from './duration.js';
 import { parseRelabelList } from './relabel.js';
 import { ConfigError, MAX_CONFIG_BYTES, parseYaml, type YNode } from './yaml-node.js';
+import { parseLimitsSection, parseTenancySection } from '../tenancy/config.js';
 
 export { ConfigError } from './yaml-node.js';
 
@@ -170,6 +173,69 @@ function parseFileSD(n: YNode | undefined, res: (p: string) => string): FileSDCo
   });
 }
 
+const K8S_ROLES = ['pod', 'node'] as const;
+/** One selector term: `key=value`, `key==value`, `key!=value`, or (labels) `key in (a,b)`, `!key`, `key`. */
+const SELECTOR_RE = /^[^,]+(?:,[^,]+)*$/;
+
+function k8sRole(n: YNode, what: string): 'pod' | 'node' {
+  const s = n.str();
+  if (!(K8S_ROLES as readonly string[]).includes(s)) throw n.error(`${what}: role must be "pod" or "node", got ${JSON.stringify(s)} (other Prometheus roles are not supported)`);
+  return s as 'pod' | 'node';
+}
+
+/** Parses `kubernetes_sd_configs` (roles pod and node; Prometheus's field names and rules). */
+function parseKubernetesSD(n: YNode | undefined, res: (p: string) => string): KubernetesSDConfig[] {
+  if (!n) return [];
+  return n.list().map((e) => {
+    const m = e.map(['role', 'api_server', 'kubeconfig_file', 'namespaces', 'selectors', ...HTTP_KEYS]);
+    const roleNode = m.get('role');
+    if (!roleNode || roleNode.isNull) throw e.error(`${e.what}: role is required ("pod" or "node")`);
+    const role = k8sRole(roleNode, `${e.what}.role`);
+    const apiServer = opt(m, 'api_server', (x) => parseUrl(x), undefined as string | undefined);
+    const kubeconfigFile = opt(m, 'kubeconfig_file', (x) => res(x.str()), undefined as string | undefined);
+    const http = parseHttpClient(m, res);
+    if (apiServer !== undefined && kubeconfigFile !== undefined) throw e.error(`${e.what}: cannot use "kubeconfig_file" and "api_server" simultaneously`);
+    if (kubeconfigFile !== undefined && Object.keys(http).length > 0) throw e.error(`${e.what}: cannot use a custom HTTP client configuration together with "kubeconfig_file"`);
+    if (apiServer === undefined && kubeconfigFile === undefined && Object.keys(http).length > 0) {
+      throw e.error(`${e.what}: to use custom HTTP client configuration please provide the "api_server" URL explicitly`);
+    }
+    const nsNode = m.get('namespaces');
+    const ns = nsNode ? nsNode.map(['names', 'own_namespace']) : new Map<string, YNode>();
+    const names = opt(ns, 'names', (x) => x.strList(), []);
+    for (const name of names) {
+      if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name) || name.length > 63) throw ns.get('names')!.error(`${e.what}.namespaces.names: ${JSON.stringify(name)} is not a valid namespace name`);
+    }
+    const ownNamespace = opt(ns, 'own_namespace', (x) => x.bool(), false);
+    if (role === 'node' && (names.length > 0 || ownNamespace)) throw nsNode!.error(`${e.what}: namespaces cannot be used with role "node" (nodes are not namespaced)`);
+    const seenRoles = new Set<string>();
+    const selectors = (m.get('selectors')?.list() ?? []).map((sn): KubernetesSelectorConfig => {
+      const sm = sn.map(['role', 'label', 'field']);
+      const r = sm.get('role');
+      if (!r || r.isNull) throw sn.error(`${sn.what}: role is required`);
+      const srole = k8sRole(r, `${sn.what}.role`);
+      if (srole !== role) throw r.error(`${sn.what}: selector role ${JSON.stringify(srole)} is not allowed for discovery role ${JSON.stringify(role)}`);
+      if (seenRoles.has(srole)) throw r.error(`${sn.what}: duplicated selector role: ${srole}`);
+      seenRoles.add(srole);
+      const out: { role: 'pod' | 'node'; label?: string; field?: string } = { role: srole };
+      for (const k of ['label', 'field'] as const) {
+        const v = opt(sm, k, (x) => x.str(), undefined as string | undefined);
+        if (v === undefined || v === '') continue;
+        if (v.length > 4096 || !SELECTOR_RE.test(v)) throw sm.get(k)!.error(`${sn.what}.${k}: ${JSON.stringify(v)} is not a valid ${k} selector`);
+        out[k] = v;
+      }
+      return out;
+    });
+    return {
+      role,
+      ...(apiServer !== undefined ? { apiServer } : {}),
+      ...(kubeconfigFile !== undefined ? { kubeconfigFile } : {}),
+      namespaces: { names, ownNamespace },
+      selectors,
+      ...http,
+    };
+  });
+}
+
 const SCRAPE_KEYS = [
   'job_name',
   'scrape_interval',
@@ -183,6 +249,7 @@ const SCRAPE_KEYS = [
   'sample_limit',
   'static_configs',
   'file_sd_configs',
+  'kubernetes_sd_configs',
   'relabel_configs',
   'metric_relabel_configs',
   ...HTTP_KEYS,
@@ -213,6 +280,7 @@ function parseScrape(n: YNode, global: GlobalConfig, res: (p: string) => string)
   const params: Record<string, string[]> = {};
   const pn = m.get('params');
   if (pn) for (const [k, v] of pn.entries()) params[k] = v.strList();
+  const k8s = parseKubernetesSD(m.get('kubernetes_sd_configs'), res);
   return {
     jobName,
     scrapeInterval,
@@ -226,6 +294,7 @@ function parseScrape(n: YNode, global: GlobalConfig, res: (p: string) => string)
     sampleLimit: opt(m, 'sample_limit', (x) => x.uint(), 0),
     staticConfigs: parseStatic(m.get('static_configs')),
     fileSdConfigs: parseFileSD(m.get('file_sd_configs'), res),
+    ...(k8s.length > 0 ? { kubernetesSdConfigs: k8s } : {}),
     relabelConfigs: parseRelabelList(m.get('relabel_configs')),
     metricRelabelConfigs: parseRelabelList(m.get('metric_relabel_configs')),
     ...parseHttpClient(m, res),
@@ -394,8 +463,8 @@ export function parseConfig(text: string, file: string, opts: ParseConfigOptions
     receiver: parseReceiver(m.get('remote_write_receiver')),
     storage: parseStorage(m.get('storage')),
     ...raw('correlation'),
-    ...raw('tenancy'),
-    ...raw('limits'),
+    ...(m.has('tenancy') ? { tenancy: parseTenancySection(m.get('tenancy'), (n) => parseAlerting(n, res)) } : {}),
+    ...(m.has('limits') ? { limits: parseLimitsSection(m.get('limits')) } : {}),
   };
 }
 

@@ -1,5 +1,6 @@
 /**
- * The scrape manager: one pool per `scrape_configs` job, fed by static configs and file_sd,
+ * The scrape manager: one pool per `scrape_configs` job, fed by static configs, file_sd and
+ * kubernetes_sd (roles pod and node),
  * with one {@link ScrapeLoop} per target. Config reloads keep loops of unchanged targets (and
  * hand their staleness state to the replacement when the job's config changed); targets that
  * disappear get staleness markers.
@@ -12,6 +13,7 @@ import { nopLogger, type Logger } from '../../model/logger.js';
 import { compileRelabel, type CompiledRelabel } from '../../model/relabel.js';
 import type { Appendable } from '../../storage/interface.js';
 import { FileSD } from './file-sd.js';
+import { KubernetesSD, type KubernetesSDOptions } from './kubernetes/discovery.js';
 import { ScrapeMetrics } from './metrics.js';
 import { ScrapeLoop, type ScrapeFetch, type ScrapeLoopState, type TargetHealth } from './scrape-loop.js';
 import { buildTargets, staticGroups, type DroppedTarget, type ScrapeTarget } from './targets.js';
@@ -25,6 +27,8 @@ export interface ScrapeManagerOptions {
   readonly logger?: Logger;
   /** Replaces the HTTP fetch (tests). */
   readonly fetch?: ScrapeFetch;
+  /** Runtime options of `kubernetes_sd_configs` discovery (env, in-cluster paths, backoff, delays). */
+  readonly kubernetes?: Omit<KubernetesSDOptions, 'onChange' | 'logger' | 'registry'>;
 }
 
 /** One active target, as `/api/v1/targets` shows it. */
@@ -54,6 +58,8 @@ class ScrapePool {
   readonly loops = new Map<string, ScrapeLoop>();
   dropped: DroppedTarget[] = [];
   private readonly fileSDs: FileSD[];
+  /** Kubernetes discovery of this job (hook: same lifecycle as file_sd). */
+  private readonly kubeSDs: KubernetesSD[];
   private readonly targetRelabel: CompiledRelabel;
   private readonly metricRelabel: CompiledRelabel;
   private syncing: Promise<void> = Promise.resolve();
@@ -63,17 +69,23 @@ class ScrapePool {
   constructor(
     readonly cfg: ScrapeConfig,
     readonly sig: string,
-    private readonly deps: Required<Omit<ScrapeManagerOptions, 'registry' | 'fetch'>> & { metrics: ScrapeMetrics; fetch?: ScrapeFetch },
+    private readonly deps: Required<Omit<ScrapeManagerOptions, 'registry' | 'fetch' | 'kubernetes'>> & { metrics: ScrapeMetrics; fetch?: ScrapeFetch; kubernetes?: KubernetesSDOptions },
   ) {
     this.targetRelabel = compileRelabel(cfg.relabelConfigs);
     this.metricRelabel = compileRelabel(cfg.metricRelabelConfigs);
     this.fileSDs = cfg.fileSdConfigs.map((f) => new FileSD(f, { logger: deps.logger, onChange: () => void this.sync() }));
+    this.kubeSDs = (cfg.kubernetesSdConfigs ?? []).map((k) => new KubernetesSD(k, { ...deps.kubernetes, logger: deps.logger, onChange: () => void this.sync() }));
+  }
+
+  /** Target groups of all discovery sources. */
+  private discoveredGroups(): ReturnType<typeof staticGroups> {
+    return [...staticGroups(this.cfg), ...this.fileSDs.flatMap((f) => f.groups()), ...this.kubeSDs.flatMap((k) => k.groups())];
   }
 
   /** Computes the targets (reading file_sd once) without starting anything. */
   async discover(): Promise<ScrapeTarget[]> {
-    await Promise.all(this.fileSDs.map((f) => f.refresh()));
-    const groups = [...staticGroups(this.cfg), ...this.fileSDs.flatMap((f) => f.groups())];
+    await Promise.all([...this.fileSDs.map((f) => f.refresh()), ...this.kubeSDs.map((k) => k.refresh())]);
+    const groups = this.discoveredGroups();
     const { active, dropped } = buildTargets(this.cfg, groups, this.targetRelabel);
     this.dropped = dropped;
     return active;
@@ -85,6 +97,9 @@ class ScrapePool {
     for (const t of targets) this.startLoop(t, adopted.get(t.key));
     this.deps.metrics.targets.set({ job: this.cfg.jobName }, this.loops.size);
     for (const f of this.fileSDs) await f.start();
+    for (const k of this.kubeSDs) await k.start();
+    // Kubernetes changes that arrived between discover() and now were not applied yet.
+    if (this.kubeSDs.length > 0) void this.sync();
   }
 
   private startLoop(t: ScrapeTarget, previous?: ScrapeLoopState): void {
@@ -109,7 +124,7 @@ class ScrapePool {
     this.syncing = this.syncing.then(async () => {
       if (this.stopped || !this.started) return;
       try {
-        const groups = [...staticGroups(this.cfg), ...this.fileSDs.flatMap((f) => f.groups())];
+        const groups = this.discoveredGroups();
         const { active, dropped } = buildTargets(this.cfg, groups, this.targetRelabel);
         this.dropped = dropped;
         const keep = new Set(active.map((t) => t.key));
@@ -129,6 +144,7 @@ class ScrapePool {
   async stop(handover: ReadonlySet<string> = new Set()): Promise<Map<string, ScrapeLoopState>> {
     this.stopped = true;
     for (const f of this.fileSDs) f.stop();
+    for (const k of this.kubeSDs) k.stop();
     await this.syncing;
     const states = new Map<string, ScrapeLoopState>();
     await Promise.all(
@@ -180,7 +196,14 @@ export class ScrapeManager {
       const sig = JSON.stringify(cfg);
       const old = this.pools.get(job);
       if (old && old.sig === sig) continue;
-      const pool = new ScrapePool(cfg, sig, { appendable: this.opts.appendable, clock: this.clock, logger: this.logger, metrics: this.metrics, ...(this.opts.fetch ? { fetch: this.opts.fetch } : {}) });
+      const pool = new ScrapePool(cfg, sig, {
+        appendable: this.opts.appendable,
+        clock: this.clock,
+        logger: this.logger,
+        metrics: this.metrics,
+        ...(this.opts.fetch ? { fetch: this.opts.fetch } : {}),
+        kubernetes: { ...this.opts.kubernetes, ...(this.opts.registry ? { registry: this.opts.registry } : {}) },
+      });
       const targets = await pool.discover();
       const adopted = old ? await old.stop(new Set(targets.map((t) => t.key))) : new Map<string, ScrapeLoopState>();
       this.pools.set(job, pool);
