@@ -2,8 +2,40 @@
  * Head ingest benchmark: 20k k8s-like series × 240 samples (15 s interval, small timestamp
  * jitter), appended through the Appender in per-target batches. Prints JSON.
  *
- *   node --expose-gc --import tsx bench/head-ingest.ts [--series 20000] [--samples 240] [--jitter 2]
+ *   node --expose-gc --import tsx bench/head-ingest.bench.ts [--series 20000] [--samples 240] [--jitter 2]
+ *
+ * With `--slope A,B` it runs itself twice (A and B series, fresh processes) and reports the
+ * marginal RSS per series, (rss(B) - rss(A)) / (B - A): the per-series cost without the
+ * process's fixed overhead (V8 young generation, JIT code), which dominates at 20k series.
  */
+
+const slopeArg = process.argv.indexOf('--slope');
+if (slopeArg >= 0) {
+  const [a, b] = process.argv[slopeArg + 1]!.split(',').map(Number) as [number, number];
+  const rest = process.argv.slice(2).filter((x, i, all) => x !== '--slope' && all[i - 1] !== '--slope');
+  const run = (n: number): { rssMiB: number; bytesPerSample: number; samplesPerSecond: number } =>
+    JSON.parse(execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...rest, '--series', String(n)], { encoding: 'utf8' }));
+  const ra = run(a);
+  const rb = run(b);
+  console.log(
+    JSON.stringify(
+      {
+        seriesA: a,
+        seriesB: b,
+        rssMiBA: ra.rssMiB,
+        rssMiBB: rb.rssMiB,
+        marginalRssPerSeries: Math.round(((rb.rssMiB - ra.rssMiB) * 2 ** 20) / (b - a)),
+        bytesPerSample: rb.bytesPerSample,
+        samplesPerSecond: [ra.samplesPerSecond, rb.samplesPerSecond],
+      },
+      null,
+      2,
+    ),
+  );
+  process.exit(0);
+}
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { labelsFrom, type Labels } from '../src/model/labels.js';
 import { Head } from '../src/storage/head/index.js';
 
@@ -139,20 +171,16 @@ const st = head.stats();
 
 // Bytes per sample by metric kind (reads head internals; fine for a benchmark).
 const byKind = new Map<string, { bytes: number; samples: number }>();
-for (const s of head.byRef.values()) {
-  const name = s.labels.find((l) => l.name === '__name__')!.value;
+let openCap = 0;
+head.series.forEach((ix) => {
+  const name = head.series.labelValue(ix, '__name__');
   const kind = METRICS.find((m) => m.name === name)!.kind;
   const e = byKind.get(kind) ?? { bytes: 0, samples: 0 };
-  for (const c of s.sealed) {
-    e.bytes += c.len;
-    e.samples += c.n;
-  }
-  if (s.open !== null) {
-    e.bytes += s.open.byteLength;
-    e.samples += s.open.n;
-  }
+  e.bytes += head.series.floatBytes(ix);
+  e.samples += head.series.floatSamples(ix);
   byKind.set(kind, e);
-}
+  openCap += head.series.openCapacity(ix);
+});
 
 async function measure(): Promise<{ rss: number; heap: number; heapUsed: number; external: number }> {
   for (let i = 0; i < 3; i++) {
@@ -186,8 +214,11 @@ console.log(
       heapPerSeriesInclLabels: Math.round((rss2.heap - rss0.heap) / st.series),
       heapUsedPerSeriesHeadOnly: Math.round((rss2.heapUsed - rss1.heapUsed) / st.series),
       externalPerSeriesHeadOnly: Math.round((rss2.external - rss1.external) / st.series),
-      openChunkCapacityPerSeries: Math.round([...head.byRef.values()].reduce((a, s) => a + (s.open?.capacity ?? 0), 0) / st.series),
-      rssMiB: +(rss2.rss / 2 ** 20).toFixed(1),
+      openChunkCapacityPerSeries: Math.round(openCap / st.series),
+      rssMiB: +(rss2.rss / 2 ** 20).toFixed(2),
+      headTypedArrayBytes: head.series.memory(),
+      postingsPairs: head.postings.pairs,
+      symbols: head.series.symbols.size,
     },
     null,
     2,

@@ -86,7 +86,8 @@ export class BitWriter {
       this.cap = cap;
       return;
     }
-    const h = this.alloc.alloc(cap);
+    // Shared regions grow in small steps (the allocator's size classes are ~25 % apart).
+    const h = this.alloc.alloc(Math.max(need, Math.ceil(this.cap * 1.25)));
     const nb = this.alloc.buf(h);
     const off = this.alloc.off(h);
     nb.set(old, off);
@@ -117,6 +118,29 @@ export class BitWriter {
       n -= take;
     }
     this.bitPos = pos;
+  }
+
+  /**
+   * Points the writer at an existing region of its allocator (state kept outside, e.g. in typed
+   * arrays) with `bitPos` bits already written. Only for writers built with an allocator.
+   */
+  attach(handle: number, bitPos: number): void {
+    const a = this.alloc!;
+    this.handle = handle;
+    this.buf = a.buf(handle);
+    this.base = a.off(handle);
+    this.cap = a.size(handle);
+    this.bitPos = bitPos;
+  }
+
+  /** Allocator handle of the current region (-1 for a private buffer or after release). */
+  get regionHandle(): number {
+    return this.handle;
+  }
+
+  /** Takes a fresh region of at least `bytes` from the allocator (the previous one is not freed). */
+  fresh(bytes: number): void {
+    this.attach(this.alloc!.alloc(Math.max(1, bytes)), 0);
   }
 
   /** Clears the written bytes and rewinds to the start, keeping the region. */

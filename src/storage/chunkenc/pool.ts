@@ -1,12 +1,11 @@
 /**
- * A slot allocator for small growable byte regions (open chunks): power-of-two size classes,
- * each carved out of shared pages, with free lists. Avoids one `ArrayBuffer` (and its ~200
- * bytes of bookkeeping) per series.
+ * A slot allocator for small growable byte regions (open chunks): size classes four per
+ * doubling (32, 40, 48, 56, 64, 80, …; at most 25 % slack), each carved out of shared pages,
+ * with free lists. Avoids one `ArrayBuffer` (and its ~200 bytes of bookkeeping) per series.
  */
 import type { ByteAllocator } from './bstream.js';
 
-const MIN_SHIFT = 5; // 32 bytes
-const CLASS_BITS = 5;
+const CLASS_BITS = 6;
 const CLASS_MASK = (1 << CLASS_BITS) - 1;
 
 interface SizeClass {
@@ -22,7 +21,12 @@ interface SizeClass {
   next: number;
 }
 
-/** Power-of-two slot pools sharing pages of `pageBytes`. Handles encode slot index and class. */
+/** Size of class `c`: (4 + c mod 4) · 8 · 2^⌊c/4⌋ bytes. */
+function classSize(c: number): number {
+  return ((4 + (c & 3)) * 8) << (c >>> 2);
+}
+
+/** Slot pools by size class, sharing pages of `pageBytes`. Handles encode slot index and class. */
 export class SlotPool implements ByteAllocator {
   private readonly classes: SizeClass[] = [];
   private usedBytes = 0;
@@ -33,7 +37,7 @@ export class SlotPool implements ByteAllocator {
   private cls(c: number): SizeClass {
     let k = this.classes[c];
     if (k === undefined) {
-      const size = 1 << (c + MIN_SHIFT);
+      const size = classSize(c);
       k = { size, perPage: Math.max(1, Math.floor(this.pageBytes / size)), pages: [], live: [], free: [], next: 0 };
       this.classes[c] = k;
     }
@@ -43,7 +47,7 @@ export class SlotPool implements ByteAllocator {
   /** @inheritdoc */
   alloc(bytes: number): number {
     let c = 0;
-    while (1 << (c + MIN_SHIFT) < bytes) c++;
+    while (classSize(c) < bytes) c++;
     if (c > CLASS_MASK) throw new RangeError(`region of ${bytes} bytes is too large`);
     const k = this.cls(c);
     this.usedBytes += k.size;
@@ -78,7 +82,7 @@ export class SlotPool implements ByteAllocator {
 
   /** @inheritdoc */
   size(h: number): number {
-    return 1 << ((h & CLASS_MASK) + MIN_SHIFT);
+    return classSize(h & CLASS_MASK);
   }
 
   /** @inheritdoc */

@@ -1,46 +1,50 @@
 /**
- * Gorilla-style XOR chunks for float samples, written from the description in "Gorilla: A Fast,
- * Scalable, In-Memory Time Series Database" (Pelkonen et al., VLDB 2015):
+ * Float chunks after "Gorilla: A Fast, Scalable, In-Memory Time Series Database" (Pelkonen et
+ * al., VLDB 2015), with two extensions that matter for scrape data. Layout (bits, MSB first):
  *
- * - sample 0: timestamp as a zig-zag varint (in 8-bit groups), value as 64 raw bits;
- * - sample 1: timestamp delta as an unsigned varint, value XOR-encoded;
- * - sample n ≥ 2: timestamp delta-of-delta in buckets tuned for millisecond jitter, value
- *   XOR-encoded against the previous value:
- *     `0` → dod 0; `10`+3 bits; `110`+6 bits; `1110`+14 bits; `11110`+20 bits; `11111`+64 bits
- *     (two's complement) — small buckets because scrape timestamps jitter by a few ms;
- *   values: `0` → same bits; `10` + meaningful bits inside the previous leading/trailing-zero
+ * - header: 2 bits value mode (0 XOR, 1 decimal delta-of-delta, 2 decimal delta), 1 bit
+ *   timestamp mode (0 delta-of-delta, 1 grid). The first timestamp is not stored: it is the
+ *   chunk's `minT`, kept beside the chunk.
+ * - sample 0: XOR mode: the value's 64 bits; decimal modes: 4 bits `e`, 6 bits `k` (width of
+ *   the first value bucket, chosen per chunk) and zig-zag varint `m` with `v = m / 10^e`
+ *   bit-exact.
+ * - sample 1: timestamp delta as a varint; sample n ≥ 2: timestamp residual in buckets tuned for
+ *   millisecond jitter (`0`; `10`+3; `110`+6; `1110`+14; `11110`+20; `11111`+64 bits) where the
+ *   residual is the delta-of-delta (mode 0) or the delta minus the grid interval, i.e. the first
+ *   delta rounded to 10 ms (mode 1: scrape jitter does not accumulate).
+ * - values n ≥ 1, XOR mode: `0` same bits; `10` + bits inside the previous leading/trailing-zero
  *   window; `11` + 5 bits leading zeros + 6 bits length (64 stored as 0) + meaningful bits.
+ * - values n ≥ 1, decimal modes: zig-zag `z` of the delta (mode 2) or delta-of-delta (mode 1)
+ *   of `m`: `0` → 0; `10` + k bits; `110` + (k+6) bits; `1110` + 6-bit length L + L bits;
+ *   `1111` escapes: then `1` + 4 bits new `e` + zig-zag varint `m` (rescale), or `0` and the
+ *   chunk continues in XOR mode from this value on (NaN, staleness markers, -0, non-decimals).
  *
- * Values are handled as two 32-bit words (hi, lo) taken from a Float64Array/Uint32Array alias, so
- * NaN payloads (the staleness marker 0x7ff0000000000002) are preserved bit-exact.
- * The format assumes a little-endian host (x64, arm64), checked at load.
+ * Open chunks are written in the modes (and `k`) that won for the series' previous chunk; when a
+ * chunk is sealed it may be re-encoded in the cheapest ones for its data (see `recode.ts`).
+ * Values are handled as two 32-bit words (hi, lo), so NaN payloads (the staleness marker
+ * 0x7ff0000000000002) are preserved bit-exact.
  */
-import { BitReader, BitWriter, type ByteAllocator } from './bstream.js';
+import { BitWriter, type ByteAllocator } from './bstream.js';
+import {
+  DEFAULT_ZK,
+  decScale,
+  floatFromBits,
+  gridOf,
+  minScale,
+  TS_DOD,
+  TS_GRID,
+  VAL_DEC_D,
+  VAL_DEC_DD,
+  VAL_XOR,
+  writeResidual,
+  writeVarint,
+  writeZ,
+  writeZEscape,
+  zig,
+} from './codec.js';
+import { XorIterator } from './iterator.js';
 
-const F64 = new Float64Array(1);
-const U32 = new Uint32Array(F64.buffer);
-if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('chunkenc: big-endian hosts are not supported');
-
-const TWO32 = 4294967296;
-
-/** Loads the IEEE-754 bits of `v` into a scratch slot; read them with {@link bitsHi} / {@link bitsLo}. */
-export function floatBits(v: number): void {
-  F64[0] = v;
-}
-/** High word of the last {@link floatBits} call. */
-export function bitsHi(): number {
-  return U32[1]!;
-}
-/** Low word of the last {@link floatBits} call. */
-export function bitsLo(): number {
-  return U32[0]!;
-}
-/** The float with the given bit words (bit-exact when stored straight into a typed array). */
-export function floatFromBits(hi: number, lo: number): number {
-  U32[0] = lo;
-  U32[1] = hi;
-  return F64[0]!;
-}
+export { bitsHi, bitsLo, floatBits, floatFromBits } from './codec.js';
 
 function ctz32(x: number): number {
   return 31 - Math.clz32(x & -x);
@@ -65,6 +69,7 @@ export class ChunkArena {
   private slab: Uint8Array;
   private used = 0;
 
+  /** @param slabBytes slab size */
   constructor(private readonly slabBytes = 64 * 1024) {
     this.slab = new Uint8Array(slabBytes);
   }
@@ -86,18 +91,42 @@ export class ChunkArena {
   }
 }
 
-/** An appendable XOR chunk. Samples must be appended with strictly increasing timestamps. */
-export class XorChunk {
-  private readonly w: BitWriter;
+/** Float64 words of an encoder's saved state (see {@link ChunkEncoder.save}). */
+export const ENC_F64 = 3;
+/** Int32 words of an encoder's saved state. */
+export const ENC_I32 = 4;
+
+/**
+ * The appending side of a chunk: a bit writer plus the encoding state. The head keeps one
+ * instance and moves per-series state in and out of typed arrays ({@link load} / {@link save});
+ * {@link XorChunk} owns one per chunk. The caller keeps `maxT`, `phi`, `plo` (last sample).
+ */
+export class ChunkEncoder {
+  /** The bit writer. */
+  readonly w: BitWriter;
   /** Number of samples. */
   n = 0;
   /** First timestamp (valid when n > 0). */
   minT = 0;
   /** Last timestamp (valid when n > 0). */
   maxT = 0;
-  private delta = 0;
-  private phi = 0;
-  private plo = 0;
+  /** Bits of the last value (valid when n > 0). */
+  phi = 0;
+  plo = 0;
+  /** Modes used when the next chunk starts (a decimal mode falls back to XOR when the first value is not decimal). */
+  prefVal = VAL_DEC_DD;
+  prefTs = TS_GRID;
+  prefK = DEFAULT_ZK;
+  /** Modes of the current chunk. */
+  valMode = VAL_XOR;
+  tsMode = TS_GRID;
+  /** Previous delta (TS_DOD) or grid interval (TS_GRID). */
+  private td = 0;
+  /** Decimal state: first-bucket width, exponent, previous `m`, previous delta of `m`. */
+  private k = DEFAULT_ZK;
+  private e = 0;
+  private pm = 0;
+  private pdm = 0;
   private leading = -1;
   private trailing = 0;
 
@@ -114,58 +143,101 @@ export class XorChunk {
     return this.w.byteLength;
   }
 
-  /** Capacity of the backing buffer. */
-  get capacity(): number {
-    return this.w.cap;
-  }
-
-  /** High word of the last value's bits (valid when n > 0). */
-  get lastHi(): number {
-    return this.phi;
-  }
-  /** Low word of the last value's bits (valid when n > 0). */
-  get lastLo(): number {
-    return this.plo;
-  }
-
-  /** A view of the encoded bytes (valid until the next append or reset). */
-  bytes(): Uint8Array {
-    return this.w.bytes();
-  }
-
-  /** Appends a float value. */
-  append(t: number, v: number): void {
-    F64[0] = v;
-    this.appendBits(t, U32[1]!, U32[0]!);
-  }
-
-  /** Appends a value given as its IEEE-754 bit words. `t` must exceed {@link maxT}. */
+  /** Appends a value given as its IEEE-754 bit words. `t` must exceed {@link maxT} when n > 0. */
   appendBits(t: number, hi: number, lo: number): void {
     const w = this.w;
     w.ensure(24);
     const n = this.n;
     if (n === 0) {
-      writeVarint(w, t >= 0 ? t * 2 : -t * 2 - 1);
-      w.writeBits(hi, 32);
-      w.writeBits(lo, 32);
-      this.minT = t;
-      this.phi = hi;
-      this.plo = lo;
+      this.start(t, hi, lo);
     } else {
       const d = t - this.maxT;
       if (n === 1) {
         writeVarint(w, d);
+        this.td = this.tsMode === TS_GRID ? gridOf(d) : d;
       } else {
-        writeDod(w, d - this.delta);
+        const r = d - this.td;
+        // Small residuals go as int32 (keeps the call free of boxed doubles).
+        if (r <= 524287 && r >= -524288) writeResidual(w, r | 0);
+        else writeResidual(w, r);
+        if (this.tsMode === TS_DOD) this.td = d;
       }
-      this.delta = d;
-      this.writeValue(hi, lo);
+      if (this.valMode === VAL_XOR) this.writeXor(hi, lo);
+      else this.writeDec(hi, lo);
     }
     this.maxT = t;
     this.n = n + 1;
   }
 
-  private writeValue(hi: number, lo: number): void {
+  private start(t: number, hi: number, lo: number): void {
+    const w = this.w;
+    let mode = this.prefVal;
+    let e = -1;
+    const v = floatFromBits(hi, lo);
+    if (mode !== VAL_XOR) {
+      e = minScale(v, hi);
+      if (e < 0) mode = VAL_XOR;
+    }
+    this.valMode = mode;
+    this.tsMode = this.prefTs;
+    w.writeBits((mode << 1) | this.tsMode, 3);
+    if (mode === VAL_XOR) {
+      w.writeBits(hi, 32);
+      w.writeBits(lo, 32);
+    } else {
+      const m = decScale(v, hi, e);
+      w.writeBits(e, 4);
+      w.writeBits(this.prefK, 6);
+      this.k = this.prefK;
+      writeVarint(w, zig(m));
+      this.e = e;
+      this.pm = m;
+      this.pdm = 0;
+    }
+    this.minT = t;
+    this.phi = hi;
+    this.plo = lo;
+    this.leading = -1;
+    this.trailing = 0;
+  }
+
+  private writeDec(hi: number, lo: number): void {
+    const w = this.w;
+    const v = floatFromBits(hi, lo);
+    const m = decScale(v, hi, this.e);
+    if (m === m) {
+      const dm = m - this.pm;
+      const z = zig(this.valMode === VAL_DEC_DD ? dm - this.pdm : dm);
+      if (z < 0x40000000) writeZ(w, z | 0, this.k);
+      else writeZ(w, z, this.k);
+      this.pm = m;
+      this.pdm = dm;
+      this.phi = hi;
+      this.plo = lo;
+      return;
+    }
+    writeZEscape(w);
+    const e = minScale(v, hi);
+    if (e >= 0) {
+      const m2 = decScale(v, hi, e);
+      w.writeBit(1);
+      w.writeBits(e, 4);
+      writeVarint(w, zig(m2));
+      this.e = e;
+      this.pm = m2;
+      this.pdm = 0;
+      this.phi = hi;
+      this.plo = lo;
+      return;
+    }
+    // Switch to XOR for the rest of the chunk; the XOR reference is the previous value.
+    w.writeBit(0);
+    this.valMode = VAL_XOR;
+    this.leading = -1;
+    this.writeXor(hi, lo);
+  }
+
+  private writeXor(hi: number, lo: number): void {
     const w = this.w;
     const xh = (hi ^ this.phi) >>> 0;
     const xl = (lo ^ this.plo) >>> 0;
@@ -194,63 +266,59 @@ export class XorChunk {
 
   /** An iterator over the samples currently in the chunk. */
   iterator(): XorIterator {
-    return new XorIterator(this.w.buf, this.w.base, this.n);
-  }
-
-  /** Copies the chunk into `arena` as a sealed chunk and resets this chunk for reuse. */
-  seal(arena: ChunkArena): SealedChunk {
-    const { buf, off } = arena.store(this.bytes());
-    const sealed: SealedChunk = { buf, off, len: this.byteLength, n: this.n, minT: this.minT, maxT: this.maxT };
-    this.reset();
-    return sealed;
-  }
-
-  /** Returns the chunk's region to its allocator; the chunk must not be used afterwards. */
-  release(): void {
-    this.w.release();
-    this.n = 0;
+    return new XorIterator(this.w.buf, this.w.base, this.n, this.minT);
   }
 
   /** Empties the chunk, keeping its buffer. */
   reset(): void {
     this.w.reset();
     this.n = 0;
-    this.delta = 0;
-    this.phi = 0;
-    this.plo = 0;
-    this.leading = -1;
-    this.trailing = 0;
   }
-}
 
-function writeVarint(w: BitWriter, x: number): void {
-  while (x >= 128) {
-    w.writeBits((x % 128) | 128, 8);
-    x = Math.floor(x / 128);
+  /**
+   * Saves the encoding state (everything but the writer's region, `maxT`, `phi`, `plo`) into
+   * `f64[fo .. fo+ENC_F64)` and `i32[io .. io+ENC_I32)`.
+   */
+  save(f64: Float64Array, fo: number, i32: Int32Array, io: number): void {
+    f64[fo] = this.minT;
+    f64[fo + 1] = this.td;
+    f64[fo + 2] = this.pdm;
+    i32[io] = this.w.bitPos;
+    i32[io + 1] = this.n;
+    i32[io + 2] = (this.leading + 1) | (this.trailing << 6) | (this.e << 13) | (this.valMode << 17) | (this.tsMode << 19) | (this.k << 20);
+    i32[io + 3] = this.prefVal | (this.prefTs << 2) | (this.prefK << 3);
   }
-  w.writeBits(x, 8);
-}
 
-function writeDod(w: BitWriter, dod: number): void {
-  if (dod === 0) {
-    w.writeBit(0);
-  } else if (dod >= -4 && dod <= 3) {
-    w.writeBits(0b10, 2);
-    w.writeBits(dod & 0x7, 3);
-  } else if (dod >= -32 && dod <= 31) {
-    w.writeBits(0b110, 3);
-    w.writeBits(dod & 0x3f, 6);
-  } else if (dod >= -8192 && dod <= 8191) {
-    w.writeBits(0b1110, 4);
-    w.writeBits(dod & 0x3fff, 14);
-  } else if (dod >= -524288 && dod <= 524287) {
-    w.writeBits(0b11110, 5);
-    w.writeBits(dod & 0xfffff, 20);
-  } else {
-    w.writeBits(0b11111, 5);
-    const hi = Math.floor(dod / TWO32);
-    w.writeBits(hi >>> 0, 32);
-    w.writeBits((dod - hi * TWO32) >>> 0, 32);
+  /**
+   * Restores state saved by {@link save}; `handle` names the writer's region in its allocator
+   * (ignored when n is 0 and handle < 0). Set `maxT`, `phi`, `plo` before appending.
+   */
+  load(f64: Float64Array, fo: number, i32: Int32Array, io: number, handle: number): void {
+    this.minT = f64[fo]!;
+    this.td = f64[fo + 1]!;
+    this.pdm = f64[fo + 2]!;
+    const bitPos = i32[io]!;
+    this.n = i32[io + 1]!;
+    const p = i32[io + 2]!;
+    this.leading = (p & 63) - 1;
+    this.trailing = (p >>> 6) & 127;
+    this.e = (p >>> 13) & 15;
+    this.valMode = (p >>> 17) & 3;
+    this.tsMode = (p >>> 19) & 1;
+    this.k = (p >>> 20) & 63;
+    const q = i32[io + 3]!;
+    this.prefVal = q & 3;
+    this.prefTs = (q >>> 2) & 1;
+    this.prefK = (q >>> 3) & 63;
+    if (handle >= 0) this.w.attach(handle, bitPos);
+  }
+
+  /** After {@link load}: sets the last sample and recomputes the decimal reference from it. */
+  setLast(maxT: number, hi: number, lo: number): void {
+    this.maxT = maxT;
+    this.phi = hi;
+    this.plo = lo;
+    if (this.n > 0 && this.valMode !== VAL_XOR) this.pm = decScale(floatFromBits(hi, lo), hi, this.e);
   }
 }
 
@@ -271,138 +339,4 @@ function writeShifted(w: BitWriter, hi: number, lo: number, shift: number, nbits
   } else {
     w.writeBits(sl, nbits);
   }
-}
-
-/** Decodes the samples of a chunk one at a time. After {@link next} returns true, `t`, `hi`, `lo` hold the sample. */
-export class XorIterator {
-  private readonly r: BitReader;
-  private i = 0;
-  /** Timestamp of the current sample. */
-  t = 0;
-  /** High bit word of the current value. */
-  hi = 0;
-  /** Low bit word of the current value. */
-  lo = 0;
-  private delta = 0;
-  private leading = 0;
-  private trailing = 0;
-
-  /**
-   * @param buf bytes holding the chunk
-   * @param off byte offset of the chunk in `buf`
-   * @param n number of samples to decode
-   */
-  constructor(
-    buf: Uint8Array,
-    off: number,
-    private readonly n: number,
-  ) {
-    this.r = new BitReader(buf, off);
-  }
-
-  /** The current value as a number (bit-exact only when stored straight into a typed array). */
-  get v(): number {
-    return floatFromBits(this.hi, this.lo);
-  }
-
-  /** Advances to the next sample; false at the end. */
-  next(): boolean {
-    const i = this.i;
-    if (i >= this.n) return false;
-    const r = this.r;
-    if (i === 0) {
-      const z = readVarint(r);
-      this.t = z % 2 === 0 ? z / 2 : -(z + 1) / 2;
-      this.hi = r.readBits(32);
-      this.lo = r.readBits(32);
-    } else {
-      if (i === 1) this.delta = readVarint(r);
-      else this.delta += readDod(r);
-      this.t += this.delta;
-      this.readValue();
-    }
-    this.i = i + 1;
-    return true;
-  }
-
-  private readValue(): void {
-    const r = this.r;
-    if (r.readBit() === 0) return;
-    if (r.readBit() === 1) {
-      this.leading = r.readBits(5);
-      let sig = r.readBits(6);
-      if (sig === 0) sig = 64;
-      this.trailing = 64 - this.leading - sig;
-    }
-    const sig = 64 - this.leading - this.trailing;
-    let h = 0;
-    let l: number;
-    if (sig > 32) {
-      h = r.readBits(sig - 32);
-      l = r.readBits(32);
-    } else {
-      l = r.readBits(sig);
-    }
-    const s = this.trailing;
-    if (s >= 32) {
-      h = l << (s - 32);
-      l = 0;
-    } else if (s > 0) {
-      h = (h << s) | (l >>> (32 - s));
-      l = l << s;
-    }
-    this.hi = (this.hi ^ h) >>> 0;
-    this.lo = (this.lo ^ l) >>> 0;
-  }
-
-  /**
-   * Decodes the remaining samples with `mint ≤ t ≤ maxt` into `ts` / `vs` starting at index
-   * `at` (values are copied as bit words, so NaN payloads survive). Stops after `maxt`.
-   * Returns the index after the last written sample. The arrays must have room.
-   */
-  readInto(ts: Float64Array, vs: Float64Array, at: number, mint = -Infinity, maxt = Infinity): number {
-    const vw = new Uint32Array(vs.buffer, vs.byteOffset, vs.length * 2);
-    while (this.next()) {
-      const t = this.t;
-      if (t < mint) continue;
-      if (t > maxt) break;
-      ts[at] = t;
-      vw[2 * at] = this.lo;
-      vw[2 * at + 1] = this.hi;
-      at++;
-    }
-    return at;
-  }
-}
-
-function readVarint(r: BitReader): number {
-  let x = 0;
-  let mul = 1;
-  for (let k = 0; k < 10; k++) {
-    const b = r.readBits(8);
-    x += (b & 127) * mul;
-    if (b < 128) break;
-    mul *= 128;
-  }
-  return x;
-}
-
-function readDod(r: BitReader): number {
-  if (r.readBit() === 0) return 0;
-  if (r.readBit() === 0) return signed(r.readBits(3), 3);
-  if (r.readBit() === 0) return signed(r.readBits(6), 6);
-  if (r.readBit() === 0) return signed(r.readBits(14), 14);
-  if (r.readBit() === 0) return signed(r.readBits(20), 20);
-  const hi = r.readBits(32) | 0;
-  const lo = r.readBits(32);
-  return hi * TWO32 + lo;
-}
-
-function signed(x: number, bits: number): number {
-  return x >= 1 << (bits - 1) ? x - (1 << bits) : x;
-}
-
-/** An iterator over a sealed chunk. */
-export function sealedIterator(c: SealedChunk): XorIterator {
-  return new XorIterator(c.buf, c.off, c.n);
 }

@@ -8,9 +8,10 @@ import type { Labels } from '../../model/labels.js';
 import type { Exemplar, MetricMetadata } from '../../model/samples.js';
 import type { Appender, RejectReason, Rejection, SeriesRef } from '../interface.js';
 import type { WalRecord } from '../wal/interface.js';
-import { bitsHi, bitsLo, floatBits } from '../chunkenc/xor.js';
+import { bitsHi, bitsLo, floatBits } from '../chunkenc/codec.js';
 import type { Head } from './head.js';
-import { histogramsEqual, type MemSeries, validateHistogram } from './series.js';
+import { histogramsEqual, validateHistogram } from './series.js';
+import { F_WAL_LOGGED, type SeriesTable } from './series-table.js';
 
 /** Largest accepted timestamp (keeps deltas exact in float64). */
 const MAX_T = 2 ** 52;
@@ -33,17 +34,29 @@ interface TxnEntry {
   txnH: number;
 }
 
+/** Per-series staging slots of transactions are claimed with these ids (never 0). */
+let nextTxnId = 1;
+
+/** A staged histogram (series by slot). */
+interface StagedHist {
+  s: number;
+  t: number;
+  h: FloatHistogram;
+}
+
 /** A write transaction on a {@link Head}. Obtain one with `head.appender()`. */
 export class HeadAppender implements Appender {
   private n = 0;
   private ts: Float64Array;
   private vs: Float64Array;
   private vw: Uint32Array;
-  private readonly ser: MemSeries[] = [];
-  private readonly claimed: MemSeries[] = [];
-  private readonly shared = new Map<MemSeries, TxnEntry>();
-  private readonly hists: { s: MemSeries; t: number; h: FloatHistogram }[] = [];
-  private readonly exs: { s: MemSeries; e: Exemplar }[] = [];
+  private ser: Int32Array;
+  private readonly id: number;
+  private readonly st: SeriesTable;
+  private readonly claimed: number[] = [];
+  private readonly shared = new Map<number, TxnEntry>();
+  private readonly hists: StagedHist[] = [];
+  private readonly exs: { s: number; e: Exemplar }[] = [];
   private readonly meta: { metric: string; md: MetricMetadata }[] = [];
   private readonly minValidT: number;
   private done = false;
@@ -59,7 +72,11 @@ export class HeadAppender implements Appender {
     const b = head.borrowBuffers();
     this.ts = b.ts;
     this.vs = b.vs;
-    this.vw = new Uint32Array(b.vs.buffer, b.vs.byteOffset, b.vs.length * 2);
+    this.vw = b.vw;
+    this.ser = b.ser;
+    this.st = head.series;
+    this.id = nextTxnId;
+    nextTxnId = nextTxnId >= 0x7ffffffe ? 1 : nextTxnId + 1;
   }
 
   /** @inheritdoc */
@@ -67,36 +84,40 @@ export class HeadAppender implements Appender {
     return { total: this.total, byReason: this.byReason, first: this.first };
   }
 
-  private reject(reason: RejectReason, labels: Labels, t: number, detail?: string): 0 {
+  /** Records a rejection; `labels` is a label set or a series slot (materialised only when kept). */
+  private reject(reason: RejectReason, labels: Labels | number, t: number, detail?: string): 0 {
     this.total++;
     this.byReason.set(reason, (this.byReason.get(reason) ?? 0) + 1);
     if (this.first.length < MAX_REJECTIONS_KEPT) {
-      this.first.push({ reason, labels, t, message: detail === undefined ? MESSAGES[reason] : `${MESSAGES[reason]}: ${detail}` });
+      const ls = typeof labels === 'number' ? this.st.labels(labels) : labels;
+      this.first.push({ reason, labels: ls, t, message: detail === undefined ? MESSAGES[reason] : `${MESSAGES[reason]}: ${detail}` });
     }
     this.head.metrics.rejected(reason, 1);
     return 0;
   }
 
   /**
-   * Staging state of `s` for this transaction. The common case (one transaction per series at
-   * a time) keeps it in the series itself; a series shared with another open transaction
-   * falls back to a map.
+   * Staging state of slot `s` for this transaction: -1 when it lives in the series table's
+   * `txnF`/`txnH` columns (the common case, one transaction per series at a time), else an
+   * entry of a map (a series shared with another open transaction).
    */
-  private entry(s: MemSeries): TxnEntry | MemSeries {
-    if (s.txn === this) return s;
-    if (s.txn === null) {
-      s.txn = this;
-      s.txnF = -1;
-      s.txnH = -1;
-      s.pendingTxns++;
+  private entry(s: number): TxnEntry | null {
+    const st = this.st;
+    const owner = st.txn[s]!;
+    if (owner === this.id) return null;
+    if (owner === 0) {
+      st.txn[s] = this.id;
+      st.txnF[s] = -1;
+      st.txnH[s] = -1;
+      st.pending[s]!++;
       this.claimed.push(s);
-      return s;
+      return null;
     }
     let e = this.shared.get(s);
     if (e === undefined) {
       e = { txnF: -1, txnH: -1 };
       this.shared.set(s, e);
-      s.pendingTxns++;
+      st.pending[s]!++;
     }
     return e;
   }
@@ -106,8 +127,13 @@ export class HeadAppender implements Appender {
     if (this.done) return 0;
     const s = this.head.seriesForAppend(ref, labels);
     if (typeof s === 'string') return this.reject('invalid_labels', labels, t, s);
+    const st = this.st;
     if (!Number.isSafeInteger(t)) t = Math.trunc(t);
-    if (!(t >= this.minValidT && t <= MAX_T)) return this.reject('too_old', s.labels, t, t > MAX_T ? 'timestamp out of range' : undefined);
+    if (!(t >= this.minValidT && t <= MAX_T)) {
+      this.reject('too_old', s, t, t > MAX_T ? 'timestamp out of range' : undefined);
+      this.head.forgetIfUnused(s);
+      return 0;
+    }
     const e = this.entry(s);
     floatBits(v);
     const hi = bitsHi();
@@ -115,20 +141,20 @@ export class HeadAppender implements Appender {
     let lastT: number;
     let lastHi: number;
     let lastLo: number;
-    const f = e.txnF;
+    const f = e === null ? st.txnF[s]! : e.txnF;
     if (f >= 0) {
       lastT = this.ts[f]!;
       lastHi = this.vw[2 * f + 1]!;
       lastLo = this.vw[2 * f]!;
     } else {
-      lastT = s.walT;
-      lastHi = s.walHi;
-      lastLo = s.walLo;
+      lastT = st.walT[s]!;
+      lastHi = st.walHi[s]!;
+      lastLo = st.walLo[s]!;
     }
     if (t <= lastT) {
-      if (t < lastT) return this.reject('out_of_order', s.labels, t);
-      if (hi === lastHi && lo === lastLo) return s.ref;
-      return this.reject('duplicate_sample_for_timestamp', s.labels, t);
+      if (t < lastT) return this.reject('out_of_order', s, t);
+      if (hi === lastHi && lo === lastLo) return st.ref[s]!;
+      return this.reject('duplicate_sample_for_timestamp', s, t);
     }
     const i = this.n;
     if (i === this.ts.length) this.grow();
@@ -137,9 +163,10 @@ export class HeadAppender implements Appender {
     this.vw[2 * i + 1] = hi;
     this.ser[i] = s;
     this.n = i + 1;
-    e.txnF = i;
+    if (e === null) st.txnF[s] = i;
+    else e.txnF = i;
     this.counts.samples++;
-    return s.ref;
+    return st.ref[s]!;
   }
 
   private grow(): void {
@@ -152,6 +179,9 @@ export class HeadAppender implements Appender {
     this.ts = ts;
     this.vs = vs;
     this.vw = vw;
+    const ser = new Int32Array(cap);
+    ser.set(this.ser);
+    this.ser = ser;
   }
 
   /** @inheritdoc */
@@ -159,23 +189,31 @@ export class HeadAppender implements Appender {
     if (this.done) return 0;
     const s = this.head.seriesForAppend(ref, labels);
     if (typeof s === 'string') return this.reject('invalid_labels', labels, t, s);
+    const st = this.st;
     if (!Number.isSafeInteger(t)) t = Math.trunc(t);
-    if (!(t >= this.minValidT && t <= MAX_T)) return this.reject('too_old', s.labels, t, t > MAX_T ? 'timestamp out of range' : undefined);
-    const why = validateHistogram(h);
-    if (why !== undefined) return this.reject('histogram_invalid', s.labels, t, why);
-    const e = this.entry(s);
-    const prev = e.txnH >= 0 ? this.hists[e.txnH]! : undefined;
-    const lastT = prev !== undefined ? prev.t : (s.hist?.walT ?? -Infinity);
-    if (t <= lastT) {
-      if (t < lastT) return this.reject('out_of_order', s.labels, t);
-      const lastH = prev !== undefined ? prev.h : s.hist?.walLast;
-      if (lastH !== undefined && lastH !== null && histogramsEqual(lastH, h)) return s.ref;
-      return this.reject('duplicate_sample_for_timestamp', s.labels, t);
+    let why = t >= this.minValidT && t <= MAX_T ? undefined : 'too_old';
+    if (why !== undefined) this.reject('too_old', s, t, t > MAX_T ? 'timestamp out of range' : undefined);
+    else if ((why = validateHistogram(h)) !== undefined) this.reject('histogram_invalid', s, t, why);
+    if (why !== undefined) {
+      this.head.forgetIfUnused(s);
+      return 0;
     }
-    e.txnH = this.hists.length;
+    const e = this.entry(s);
+    const th = e === null ? st.txnH[s]! : e.txnH;
+    const prev = th >= 0 ? this.hists[th]! : undefined;
+    const hs = st.hist.get(s);
+    const lastT = prev !== undefined ? prev.t : (hs?.walT ?? -Infinity);
+    if (t <= lastT) {
+      if (t < lastT) return this.reject('out_of_order', s, t);
+      const lastH = prev !== undefined ? prev.h : hs?.walLast;
+      if (lastH !== undefined && lastH !== null && histogramsEqual(lastH, h)) return st.ref[s]!;
+      return this.reject('duplicate_sample_for_timestamp', s, t);
+    }
+    if (e === null) st.txnH[s] = this.hists.length;
+    else e.txnH = this.hists.length;
     this.hists.push({ s, t, h });
     this.counts.histograms++;
-    return s.ref;
+    return st.ref[s]!;
   }
 
   /** @inheritdoc */
@@ -186,7 +224,7 @@ export class HeadAppender implements Appender {
     this.entry(s);
     this.exs.push({ s, e: ex });
     this.counts.exemplars++;
-    return s.ref;
+    return this.st.ref[s]!;
   }
 
   /** @inheritdoc */
@@ -204,32 +242,28 @@ export class HeadAppender implements Appender {
     if (this.done) return;
     this.done = true;
     const head = this.head;
+    const st = this.st;
     const ts = this.ts;
     const vw = this.vw;
     const ser = this.ser;
-    const newSeries: MemSeries[] = [];
-    const markLogged = (s: MemSeries): void => {
-      if (!s.walLogged) {
-        s.walLogged = true;
-        newSeries.push(s);
-      }
-    };
+    const newSeries: number[] = [];
     let k = 0;
     for (let i = 0; i < this.n; i++) {
       const s = ser[i]!;
       const t = ts[i]!;
       const lo = vw[2 * i]!;
       const hi = vw[2 * i + 1]!;
-      if (t <= s.walT) {
+      const wt = st.walT[s]!;
+      if (t <= wt) {
         this.counts.samples--;
-        if (t < s.walT) this.reject('out_of_order', s.labels, t);
-        else if (hi !== s.walHi || lo !== s.walLo) this.reject('duplicate_sample_for_timestamp', s.labels, t);
+        if (t < wt) this.reject('out_of_order', s, t);
+        else if (hi !== st.walHi[s] || lo !== st.walLo[s]) this.reject('duplicate_sample_for_timestamp', s, t);
         continue;
       }
-      s.walT = t;
-      s.walHi = hi;
-      s.walLo = lo;
-      markLogged(s);
+      st.walT[s] = t;
+      st.walHi[s] = hi;
+      st.walLo[s] = lo;
+      if ((st.flags[s]! & F_WAL_LOGGED) === 0) this.markLogged(s, newSeries);
       if (k !== i) {
         ts[k] = t;
         vw[2 * k] = lo;
@@ -239,57 +273,82 @@ export class HeadAppender implements Appender {
       k++;
     }
     const nf = k;
-    const hists: { s: MemSeries; t: number; h: FloatHistogram }[] = [];
+    const hists: StagedHist[] = [];
     for (const x of this.hists) {
       const hs = head.histState(x.s);
       if (x.t <= hs.walT) {
         this.counts.histograms--;
-        if (x.t < hs.walT) this.reject('out_of_order', x.s.labels, x.t);
-        else if (hs.walLast === null || !histogramsEqual(hs.walLast, x.h)) this.reject('duplicate_sample_for_timestamp', x.s.labels, x.t);
+        if (x.t < hs.walT) this.reject('out_of_order', x.s, x.t);
+        else if (hs.walLast === null || !histogramsEqual(hs.walLast, x.h)) this.reject('duplicate_sample_for_timestamp', x.s, x.t);
         continue;
       }
       hs.walT = x.t;
       hs.walLast = x.h;
-      markLogged(x.s);
+      this.markLogged(x.s, newSeries);
       hists.push(x);
     }
-    for (const x of this.exs) markLogged(x.s);
+    for (const x of this.exs) this.markLogged(x.s, newSeries);
 
     const records: WalRecord[] = [];
     if (head.hasWal) this.buildRecords(records, newSeries, nf, hists);
 
-    const apply = (): void => {
-      try {
-        for (const s of newSeries) head.activate(s);
-        for (let i = 0; i < nf; i++) head.applyFloat(ser[i]!, ts[i]!, vw[2 * i + 1]!, vw[2 * i]!);
-        for (const x of hists) head.applyHistogram(x.s, x.t, x.h);
-        for (const x of this.exs) head.applyExemplar(x.s, x.e);
-        for (const m of this.meta) head.applyMetadata(m.metric, m.md);
-        head.metrics.appended(nf + hists.length);
-      } finally {
-        this.release();
-      }
-    };
-    const undo = (): void => {
-      for (const s of newSeries) s.walLogged = false;
-      for (let i = 0; i < nf; i++) head.resetWalState(ser[i]!);
-      for (const x of hists) head.resetWalState(x.s);
+    if (!head.hasWal) {
+      // No WAL: nothing to wait for; apply synchronously in call order.
+      this.apply(newSeries, nf, hists);
+      return;
+    }
+    await head.commitRecords(
+      records,
+      () => this.apply(newSeries, nf, hists),
+      () => this.undo(newSeries, nf, hists),
+    );
+  }
+
+  private markLogged(s: number, newSeries: number[]): void {
+    const st = this.st;
+    if ((st.flags[s]! & F_WAL_LOGGED) === 0) {
+      st.flags[s]! |= F_WAL_LOGGED;
+      newSeries.push(s);
+    }
+  }
+
+  private apply(newSeries: number[], nf: number, hists: StagedHist[]): void {
+    const head = this.head;
+    const ser = this.ser;
+    const ts = this.ts;
+    const vw = this.vw;
+    try {
+      for (const s of newSeries) head.activate(s);
+      for (let i = 0; i < nf; i++) head.applyFloat(ser[i]!, ts[i]!, vw[2 * i + 1]!, vw[2 * i]!);
+      for (const x of hists) head.applyHistogram(x.s, x.t, x.h);
+      for (const x of this.exs) head.applyExemplar(x.s, x.e);
+      for (const m of this.meta) head.applyMetadata(m.metric, m.md);
+      head.metrics.appended(nf + hists.length);
+    } finally {
       this.release();
-    };
-    await head.commitRecords(records, apply, undo);
+    }
+  }
+
+  private undo(newSeries: number[], nf: number, hists: StagedHist[]): void {
+    const st = this.st;
+    for (const s of newSeries) st.flags[s]! &= ~F_WAL_LOGGED;
+    for (let i = 0; i < nf; i++) this.head.resetWalState(this.ser[i]!);
+    for (const x of hists) this.head.resetWalState(x.s);
+    this.release();
   }
 
   /** The WAL records of this transaction: new series first, then samples, histograms, exemplars, metadata. */
-  private buildRecords(out: WalRecord[], newSeries: MemSeries[], nf: number, hists: { s: MemSeries; t: number; h: FloatHistogram }[]): void {
+  private buildRecords(out: WalRecord[], newSeries: number[], nf: number, hists: StagedHist[]): void {
     const ser = this.ser;
-    if (newSeries.length > 0) out.push({ kind: 'series', series: newSeries.map((s) => ({ ref: s.ref, labels: s.labels })) });
+    const st = this.st;
+    if (newSeries.length > 0) out.push({ kind: 'series', series: newSeries.map((s) => ({ ref: st.ref[s]!, labels: st.labels(s) })) });
     if (nf > 0) {
       const refs = new Uint32Array(nf);
-      for (let i = 0; i < nf; i++) refs[i] = ser[i]!.ref;
+      for (let i = 0; i < nf; i++) refs[i] = st.ref[ser[i]!]!;
       out.push({ kind: 'samples', n: nf, refs, ts: this.ts, vs: this.vs });
     }
-    if (hists.length > 0) out.push({ kind: 'histograms', samples: hists.map((x) => ({ ref: x.s.ref, t: x.t, h: x.h })) });
-    if (this.exs.length > 0) out.push({ kind: 'exemplars', exemplars: this.exs.map((x) => ({ ref: x.s.ref, e: x.e })) });
+    if (hists.length > 0) out.push({ kind: 'histograms', samples: hists.map((x) => ({ ref: st.ref[x.s]!, t: x.t, h: x.h })) });
+    if (this.exs.length > 0) out.push({ kind: 'exemplars', exemplars: this.exs.map((x) => ({ ref: st.ref[x.s]!, e: x.e })) });
     if (this.meta.length > 0) out.push({ kind: 'metadata', metadata: this.meta });
   }
 
@@ -302,13 +361,14 @@ export class HeadAppender implements Appender {
   }
 
   private release(): void {
+    const st = this.st;
     for (const s of this.claimed) {
-      if (s.txn === this) s.txn = null;
+      if (st.txn[s] === this.id) st.txn[s] = 0;
       this.head.release(s);
     }
     this.claimed.length = 0;
     for (const s of this.shared.keys()) this.head.release(s);
     this.shared.clear();
-    this.head.recycleBuffers(this.ts, this.vs);
+    this.head.recycleBuffers({ ts: this.ts, vs: this.vs, vw: this.vw, ser: this.ser });
   }
 }

@@ -1,6 +1,7 @@
 /**
- * The in-memory head: series interned by label set, XOR-compressed float chunks, native
- * histogram lists, exemplar rings, metric metadata and a postings index. Writes go through
+ * The in-memory head: series interned by label set (struct-of-arrays, see `series-table.ts`),
+ * compressed float chunks, native histogram lists, exemplar rings, metric metadata and a
+ * postings index. Writes go through
  * {@link HeadAppender} transactions that are logged to the WAL (when configured) before they
  * become visible; reads go through {@link HeadQuerier}.
  */
@@ -16,13 +17,12 @@ import type { Matcher } from '../../model/matchers.js';
 import type { Exemplar, MetricMetadata } from '../../model/samples.js';
 import type { Appender, HeadStats, Querier, Storage } from '../interface.js';
 import type { WalRecord, WalWriter } from '../wal/interface.js';
-import { SlotPool } from '../chunkenc/pool.js';
-import { ChunkArena } from '../chunkenc/xor.js';
 import { HeadAppender } from './appender.js';
 import { type HeadMetrics, nopHeadMetrics, registerHeadMetrics } from './metrics.js';
 import { MemPostings } from './postings.js';
 import { HeadQuerier } from './querier.js';
-import { type ChunkDelta, ExemplarRing, type HistState, MemSeries } from './series.js';
+import { appendHistogram, ExemplarRing, type HistState } from './series.js';
+import { type ChunkDelta, F_VISIBLE, F_WAL_LOGGED, SeriesTable } from './series-table.js';
 
 /** Options of {@link Head}. */
 export interface HeadOptions {
@@ -40,6 +40,15 @@ export interface HeadOptions {
   logger?: Logger;
 }
 
+/** @internal An appender's staging arrays: timestamps, values, series slots (same length). */
+export interface StagingBuffers {
+  ts: Float64Array;
+  vs: Float64Array;
+  /** `vs` as 32-bit words. */
+  vw: Uint32Array;
+  ser: Int32Array;
+}
+
 /** Error of a commit whose WAL write failed; nothing of the transaction became visible. */
 export class HeadCommitError extends VigilError {
   override name = 'HeadCommitError';
@@ -52,17 +61,14 @@ const U32 = new Uint32Array(F64.buffer);
 export class Head implements Storage {
   /** @internal Postings of visible series. */
   readonly postings = new MemPostings();
-  /** @internal All series (visible or pending) by ref. */
-  readonly byRef = new Map<number, MemSeries>();
+  /** @internal All series (visible or pending), struct-of-arrays. */
+  readonly series = new SeriesTable();
   /** @internal Self-metrics sink. */
   readonly metrics: HeadMetrics;
-  private readonly byHash = new Map<number, MemSeries | MemSeries[]>();
   private readonly metadataByName = new Map<string, MetricMetadata>();
-  private readonly arena = new ChunkArena();
-  private readonly pool = new SlotPool();
   private readonly acc: ChunkDelta = { chunks: 0, bytes: 0, samples: 0 };
   private readonly replayAlias = new Map<number, number>();
-  private readonly spare: { ts: Float64Array; vs: Float64Array }[] = [];
+  private readonly spare: StagingBuffers[] = [];
   private readonly clock: Clock;
   private readonly wal: WalWriter | undefined;
   private readonly chunkSamples: number;
@@ -98,13 +104,18 @@ export class Head implements Storage {
 
   /** True when `ref` names a live series. */
   hasSeries(ref: number): boolean {
-    const s = this.byRef.get(ref);
-    return s !== undefined && s.visible && !s.dropped;
+    const ix = this.series.slotOf(ref);
+    return ix >= 0 && (this.series.flags[ix]! & F_VISIBLE) !== 0;
   }
 
   /** Live series refs with labels (for WAL checkpoints). */
   *liveSeries(): Iterable<{ ref: number; labels: Labels }> {
-    for (const s of this.byRef.values()) if (s.visible && !s.dropped) yield { ref: s.ref, labels: s.labels };
+    const st = this.series;
+    const slots: number[] = [];
+    st.forEach((ix) => {
+      if ((st.flags[ix]! & F_VISIBLE) !== 0) slots.push(ix);
+    });
+    for (const ix of slots) if (st.ref[ix] !== 0) yield { ref: st.ref[ix]!, labels: st.labels(ix) };
   }
 
   /** Head statistics. `minTime`/`maxTime` are +Infinity/-Infinity when the head holds no samples. */
@@ -127,31 +138,15 @@ export class Head implements Storage {
   /** Drops data older than mint; returns dropped series refs. */
   truncate(mint: number): number[] {
     const acc = this.acc;
-    const dropped: MemSeries[] = [];
+    const st = this.series;
+    const dropped: number[] = [];
     let minT = Infinity;
-    for (const s of this.byRef.values()) {
-      if (!s.visible) continue;
-      let cut = 0;
-      while (cut < s.sealed.length && s.sealed[cut]!.maxT < mint) {
-        const c = s.sealed[cut]!;
-        acc.chunks--;
-        acc.bytes -= c.len;
-        acc.samples -= c.n;
-        cut++;
-      }
-      if (cut > 0) s.sealed.splice(0, cut);
-      const o = s.open;
-      if (o !== null && s.sealed.length === 0 && (o.n === 0 || o.maxT < mint)) {
-        if (o.n > 0) {
-          acc.chunks--;
-          acc.bytes -= o.byteLength;
-          acc.samples -= o.n;
-        }
-        o.release();
-        s.open = null;
-      }
-      const hs = s.hist;
-      if (hs !== null) {
+    st.forEach((ix) => {
+      if ((st.flags[ix]! & F_VISIBLE) === 0) return;
+      st.truncateFloats(ix, mint, acc);
+      let m = st.floatMinTime(ix);
+      const hs = st.hist.get(ix);
+      if (hs !== undefined) {
         let hcut = 0;
         while (hcut < hs.chunks.length && hs.chunks[hcut]![hs.chunks[hcut]!.length - 1]!.t < mint) {
           acc.chunks--;
@@ -159,66 +154,72 @@ export class Head implements Storage {
           hcut++;
         }
         if (hcut > 0) hs.chunks.splice(0, hcut);
+        const h0 = hs.chunks[0]?.[0];
+        if (h0 !== undefined && h0.t < m) m = h0.t;
       }
-      s.exemplars?.dropBefore(mint);
-      if (s.isEmpty() && s.pendingTxns === 0) {
-        dropped.push(s);
-        continue;
+      st.exemplars.get(ix)?.dropBefore(mint);
+      if (m === Infinity && st.pending[ix] === 0) {
+        dropped.push(ix);
+        return;
       }
-      const m = s.minTime();
       if (m < minT) minT = m;
-    }
-    for (const s of dropped) {
-      s.dropped = true;
-      s.visible = false;
-      this.forget(s);
+    });
+    const gone: { ref: number; labels: Labels }[] = [];
+    for (const ix of dropped) {
+      gone.push({ ref: st.ref[ix]!, labels: st.labels(ix) });
+      st.remove(ix);
       this.numSeries--;
     }
-    this.postings.delete(dropped);
+    this.postings.delete(gone);
     this.minT = minT;
     if (minT === Infinity) this.maxT = -Infinity;
-    if (dropped.length > 0) this.logger.debug('head truncated', { mint, droppedSeries: dropped.length });
-    return dropped.map((s) => s.ref);
+    if (gone.length > 0) this.logger.debug('head truncated', { mint, droppedSeries: gone.length });
+    return gone.map((g) => g.ref);
   }
 
   /** Applies one replayed WAL record without validation or WAL writes (used at startup). */
   replayRecord(rec: WalRecord): void {
+    const st = this.series;
     switch (rec.kind) {
       case 'series':
         for (const { ref, labels } of rec.series) {
-          const existing = this.lookup(labelsHash(labels), labels);
-          if (existing !== undefined) {
-            if (existing.ref !== ref) this.replayAlias.set(ref, existing.ref);
-            existing.walLogged = true;
+          const h = labelsHash(labels);
+          const existing = st.find(h, labels);
+          if (existing >= 0) {
+            if (st.ref[existing] !== ref) this.replayAlias.set(ref, st.ref[existing]!);
+            st.flags[existing]! |= F_WAL_LOGGED;
             this.activate(existing);
             continue;
           }
-          const s = new MemSeries(ref, labels, labelsHash(labels));
-          s.walLogged = true;
-          this.insert(s);
-          this.activate(s);
+          if (st.slotOf(ref) >= 0) {
+            this.logger.warn('WAL series record reuses a live ref with other labels; skipped', { ref });
+            continue;
+          }
+          const ix = st.create(ref, labels, h);
+          st.flags[ix]! |= F_WAL_LOGGED;
+          this.activate(ix);
           if (ref >= this.nextRef) this.nextRef = ref + 1;
         }
         return;
       case 'samples': {
         const vw = new Uint32Array(rec.vs.buffer, rec.vs.byteOffset, rec.vs.length * 2);
         for (let i = 0; i < rec.n; i++) {
-          const s = this.replaySeries(rec.refs[i]!);
-          if (s !== undefined) this.applyFloat(s, rec.ts[i]!, vw[2 * i + 1]!, vw[2 * i]!);
+          const ix = this.replaySeries(rec.refs[i]!);
+          if (ix >= 0) this.applyFloat(ix, rec.ts[i]!, vw[2 * i + 1]!, vw[2 * i]!);
         }
         this.metrics.appended(rec.n);
         return;
       }
       case 'histograms':
         for (const x of rec.samples) {
-          const s = this.replaySeries(x.ref);
-          if (s !== undefined) this.applyHistogram(s, x.t, x.h);
+          const ix = this.replaySeries(x.ref);
+          if (ix >= 0) this.applyHistogram(ix, x.t, x.h);
         }
         return;
       case 'exemplars':
         for (const x of rec.exemplars) {
-          const s = this.replaySeries(x.ref);
-          if (s !== undefined) this.applyExemplar(s, x.e);
+          const ix = this.replaySeries(x.ref);
+          if (ix >= 0) this.applyExemplar(ix, x.e);
         }
         return;
       case 'metadata':
@@ -231,9 +232,8 @@ export class Head implements Storage {
     }
   }
 
-  private replaySeries(ref: number): MemSeries | undefined {
-    const s = this.byRef.get(this.replayAlias.get(ref) ?? ref);
-    return s !== undefined && !s.dropped ? s : undefined;
+  private replaySeries(ref: number): number {
+    return this.series.slotOf(this.replayAlias.get(ref) ?? ref);
   }
 
   /** Metric name → metadata (latest per metric), at most `limit` metrics when limit > 0. */
@@ -254,76 +254,58 @@ export class Head implements Storage {
   /** Exemplars of series matching, within [mint, maxt]. */
   exemplars(matchers: readonly Matcher[], mint: number, maxt: number): { labels: Labels; exemplars: Exemplar[] }[] {
     const out: { labels: Labels; exemplars: Exemplar[] }[] = [];
+    const st = this.series;
     for (const ref of this.postings.forMatchers(matchers)) {
-      const s = this.byRef.get(ref);
-      if (s?.exemplars == null) continue;
-      const ex = s.exemplars.list(mint, maxt);
-      if (ex.length > 0) out.push({ labels: s.labels, exemplars: ex });
+      const ix = st.slotOf(ref);
+      const ring = ix >= 0 ? st.exemplars.get(ix) : undefined;
+      if (ring === undefined) continue;
+      const ex = ring.list(mint, maxt);
+      if (ex.length > 0) out.push({ labels: st.labels(ix), exemplars: ex });
     }
     return out;
   }
 
-  // ---- internal API used by HeadAppender / HeadQuerier ----
+  // ---- internal API used by HeadAppender / HeadQuerier (series are named by slot) ----
 
   /** @internal Oldest acceptable sample timestamp now. */
   minValidTime(): number {
     return this.clock.now() - this.retentionMs;
   }
 
-  /** @internal Series for an append: by ref when known, else by labels (created pending). A string explains invalid labels. */
-  seriesForAppend(ref: number, labels: Labels): MemSeries | string {
+  /** @internal Slot of the series for an append: by ref when known, else by labels (created pending). A string explains invalid labels. */
+  seriesForAppend(ref: number, labels: Labels): number | string {
+    const st = this.series;
     if (ref > 0) {
-      const s = this.byRef.get(ref);
-      if (s !== undefined && !s.dropped) return s;
+      const ix = st.slotOf(ref);
+      if (ix >= 0) return ix;
     }
     const ls = normalizeLabels(labels);
     if (typeof ls === 'string') return ls;
     const h = labelsHash(ls);
-    const found = this.lookup(h, ls);
-    if (found !== undefined) return found;
-    const s = new MemSeries(this.nextRef++, ls, h);
-    this.insert(s);
-    return s;
+    const found = st.find(h, ls);
+    if (found >= 0) return found;
+    return st.create(this.nextRef++, ls, h);
   }
 
-  private lookup(h: number, ls: Labels): MemSeries | undefined {
-    const e = this.byHash.get(h);
-    if (e === undefined) return undefined;
-    if (!Array.isArray(e)) return labelsEqual(e.labels, ls) ? e : undefined;
-    for (const s of e) if (labelsEqual(s.labels, ls)) return s;
-    return undefined;
+  /** @internal A transaction is done with slot `ix`: forget the series if it never became visible. */
+  release(ix: number): void {
+    const st = this.series;
+    st.pending[ix]!--;
+    if (st.pending[ix] === 0 && (st.flags[ix]! & (F_VISIBLE | F_WAL_LOGGED)) === 0 && st.ref[ix] !== 0) st.remove(ix);
   }
 
-  private insert(s: MemSeries): void {
-    this.byRef.set(s.ref, s);
-    const e = this.byHash.get(s.hash);
-    if (e === undefined) this.byHash.set(s.hash, s);
-    else if (Array.isArray(e)) e.push(s);
-    else this.byHash.set(s.hash, [e, s]);
-  }
-
-  private forget(s: MemSeries): void {
-    this.byRef.delete(s.ref);
-    const e = this.byHash.get(s.hash);
-    if (e === s) this.byHash.delete(s.hash);
-    else if (Array.isArray(e)) {
-      const rest = e.filter((x) => x !== s);
-      if (rest.length === 1) this.byHash.set(s.hash, rest[0]!);
-      else this.byHash.set(s.hash, rest);
-    }
-  }
-
-  /** @internal A transaction is done with `s`: forget it if it never became visible. */
-  release(s: MemSeries): void {
-    s.pendingTxns--;
-    if (s.pendingTxns === 0 && !s.visible && !s.walLogged && !s.dropped) this.forget(s);
+  /** @internal Forgets a series created for an append that was rejected before the transaction claimed it. */
+  forgetIfUnused(ix: number): void {
+    const st = this.series;
+    if (st.pending[ix] === 0 && (st.flags[ix]! & (F_VISIBLE | F_WAL_LOGGED)) === 0 && st.ref[ix] !== 0) st.remove(ix);
   }
 
   /** @internal Makes a series visible (postings). */
-  activate(s: MemSeries): void {
-    if (s.visible || s.dropped) return;
-    s.visible = true;
-    this.postings.add(s.ref, s.labels);
+  activate(ix: number): void {
+    const st = this.series;
+    if ((st.flags[ix]! & F_VISIBLE) !== 0 || st.ref[ix] === 0) return;
+    st.flags[ix]! |= F_VISIBLE;
+    this.postings.add(st.ref[ix]!, st.labels(ix));
     this.numSeries++;
   }
 
@@ -333,56 +315,70 @@ export class Head implements Storage {
   }
 
   /** @internal Staging arrays for an appender (recycled when no WAL may still hold them). */
-  borrowBuffers(): { ts: Float64Array; vs: Float64Array } {
-    return this.spare.pop() ?? { ts: new Float64Array(64), vs: new Float64Array(64) };
+  borrowBuffers(): StagingBuffers {
+    const b = this.spare.pop();
+    if (b !== undefined) return b;
+    const vs = new Float64Array(64);
+    return { ts: new Float64Array(64), vs, vw: new Uint32Array(vs.buffer), ser: new Int32Array(64) };
   }
 
   /** @internal Returns staging arrays after a transaction ended. */
-  recycleBuffers(ts: Float64Array, vs: Float64Array): void {
-    if (this.wal === undefined && this.spare.length < 8 && ts.length <= 65536) this.spare.push({ ts, vs });
+  recycleBuffers(b: StagingBuffers): void {
+    if (this.wal === undefined && this.spare.length < 8 && b.ts.length <= 65536) this.spare.push(b);
   }
 
-  /** @internal Histogram state of a series, created when missing. */
-  histState(s: MemSeries): HistState {
-    return (s.hist ??= { chunks: [], maxT: -Infinity, walT: -Infinity, walLast: null, last: null });
+  /** @internal Histogram state of a slot, created when missing. */
+  histState(ix: number): HistState {
+    let hs = this.series.hist.get(ix);
+    if (hs === undefined) {
+      hs = { chunks: [], maxT: -Infinity, walT: -Infinity, walLast: null, last: null };
+      this.series.hist.set(ix, hs);
+    }
+    return hs;
   }
 
-  /** @internal After a failed WAL write: forget in-flight ordering state of `s`. */
-  resetWalState(s: MemSeries): void {
-    s.walT = s.maxT;
-    s.walHi = s.lastHi;
-    s.walLo = s.lastLo;
-    if (s.hist !== null) {
-      s.hist.walT = s.hist.maxT;
-      s.hist.walLast = s.hist.last;
+  /** @internal After a failed WAL write: forget in-flight ordering state of slot `ix`. */
+  resetWalState(ix: number): void {
+    const st = this.series;
+    st.walT[ix] = st.maxT[ix]!;
+    st.walHi[ix] = st.lastHi[ix]!;
+    st.walLo[ix] = st.lastLo[ix]!;
+    const hs = st.hist.get(ix);
+    if (hs !== undefined) {
+      hs.walT = hs.maxT;
+      hs.walLast = hs.last;
     }
   }
 
   /** @internal Applies a float sample; samples not newer than the series' last are skipped. */
-  applyFloat(s: MemSeries, t: number, hi: number, lo: number): void {
-    if (t <= s.maxT) return;
-    this.activate(s);
-    s.appendFloat(t, hi, lo, this.chunkSamples, this.arena, this.pool, this.acc);
+  applyFloat(ix: number, t: number, hi: number, lo: number): void {
+    if (t <= this.series.maxT[ix]!) return;
+    this.activate(ix);
+    this.series.appendFloat(ix, t, hi, lo, this.chunkSamples, this.acc);
     this.acc.samples++;
     if (t < this.minT) this.minT = t;
     if (t > this.maxT) this.maxT = t;
   }
 
   /** @internal Applies a histogram sample; samples not newer than the series' last are skipped. */
-  applyHistogram(s: MemSeries, t: number, h: FloatHistogram): void {
-    const hs = this.histState(s);
+  applyHistogram(ix: number, t: number, h: FloatHistogram): void {
+    const hs = this.histState(ix);
     if (t <= hs.maxT) return;
-    this.activate(s);
-    if (s.appendHistogram(t, h, this.chunkSamples)) this.acc.chunks++;
+    this.activate(ix);
+    if (appendHistogram(hs, t, h, this.chunkSamples)) this.acc.chunks++;
     this.acc.samples++;
     if (t < this.minT) this.minT = t;
     if (t > this.maxT) this.maxT = t;
   }
 
   /** @internal Adds an exemplar unless it is older than, or identical to, the series' last one. */
-  applyExemplar(s: MemSeries, e: Exemplar): void {
+  applyExemplar(ix: number, e: Exemplar): void {
     if (this.maxExemplars === 0) return;
-    const ring = (s.exemplars ??= new ExemplarRing(this.maxExemplars));
+    let ring = this.series.exemplars.get(ix);
+    if (ring === undefined) {
+      ring = new ExemplarRing(this.maxExemplars);
+      this.series.exemplars.set(ix, ring);
+    }
     const last = ring.last();
     if (last !== undefined) {
       if (e.t < last.t) return;

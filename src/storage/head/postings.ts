@@ -1,44 +1,42 @@
 /**
  * Postings index: label name → label value → ascending series refs, plus the list of all refs.
- * Refs are handed out in increasing order, so appends almost always stay sorted; the rare
- * out-of-order insert (a series made visible after a newer one) is placed by binary search.
+ * Lists live in one shared `Uint32Array` ({@link U32Lists}); label strings are the head's
+ * interned ones. Refs are handed out in increasing order, so appends almost always stay sorted;
+ * the rare out-of-order insert (a series made visible after a newer one) is placed by binary
+ * search.
  */
 import type { Labels } from '../../model/labels.js';
 import type { Matcher } from '../../model/matchers.js';
+import { U32Lists } from './u32-lists.js';
 
-function insertSorted(arr: number[], ref: number): void {
-  const n = arr.length;
-  if (n === 0 || arr[n - 1]! < ref) {
-    arr.push(ref);
-    return;
-  }
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (arr[mid]! < ref) lo = mid + 1;
-    else hi = mid;
-  }
-  if (arr[lo] !== ref) arr.splice(lo, 0, ref);
-}
+const EMPTY: readonly number[] = Object.freeze([]) as readonly number[];
 
 /** The in-memory postings index. */
 export class MemPostings {
-  private readonly byName = new Map<string, Map<string, number[]>>();
-  private readonly all: number[] = [];
+  private readonly byName = new Map<string, Map<string, number>>();
+  private readonly lists = new U32Lists();
+  private readonly all: number;
+
+  constructor() {
+    this.all = this.lists.create();
+  }
 
   /** Adds a series. */
   add(ref: number, labels: Labels): void {
-    insertSorted(this.all, ref);
+    const lists = this.lists;
+    lists.insertSorted(this.all, ref);
     for (const l of labels) {
       let values = this.byName.get(l.name);
       if (values === undefined) {
         values = new Map();
         this.byName.set(l.name, values);
       }
-      const list = values.get(l.value);
-      if (list === undefined) values.set(l.value, [ref]);
-      else insertSorted(list, ref);
+      let id = values.get(l.value);
+      if (id === undefined) {
+        id = lists.create();
+        values.set(l.value, id);
+      }
+      lists.insertSorted(id, ref);
     }
   }
 
@@ -55,31 +53,42 @@ export class MemPostings {
         vs.add(l.value);
       }
     }
-    const keepAll = this.all.filter((r) => !refs.has(r));
-    this.all.length = 0;
-    for (const r of keepAll) this.all.push(r);
+    const drop = (r: number): boolean => refs.has(r);
+    this.lists.removeWhere(this.all, drop);
     for (const [name, vs] of touched) {
       const values = this.byName.get(name);
       if (values === undefined) continue;
       for (const v of vs) {
-        const list = values.get(v);
-        if (list === undefined) continue;
-        const kept = list.filter((r) => !refs.has(r));
-        if (kept.length === 0) values.delete(v);
-        else values.set(v, kept);
+        const id = values.get(v);
+        if (id === undefined) continue;
+        if (this.lists.removeWhere(id, drop) === 0) {
+          this.lists.destroy(id);
+          values.delete(v);
+        }
       }
       if (values.size === 0) this.byName.delete(name);
     }
   }
 
-  /** All refs, ascending. Do not mutate. */
-  allRefs(): readonly number[] {
-    return this.all;
+  /** All refs, ascending (a copy). */
+  allRefs(): number[] {
+    return Array.from(this.lists.view(this.all));
   }
 
-  /** Refs with label `name` = `value`, ascending (empty when none). Do not mutate. */
-  get(name: string, value: string): readonly number[] {
-    return this.byName.get(name)?.get(value) ?? [];
+  /** Number of series indexed. */
+  get size(): number {
+    return this.lists.length(this.all);
+  }
+
+  /** Refs with label `name` = `value`, ascending (a copy; empty when none). */
+  get(name: string, value: string): number[] {
+    const v = this.view(name, value);
+    return v.length === 0 ? [] : Array.from(v);
+  }
+
+  private view(name: string, value: string): ArrayLike<number> {
+    const id = this.byName.get(name)?.get(value);
+    return id === undefined ? EMPTY : this.lists.view(id);
   }
 
   /** Label names, sorted. */
@@ -87,9 +96,18 @@ export class MemPostings {
     return [...this.byName.keys()].sort();
   }
 
-  /** Values of label `name` (unsorted) with their postings. */
-  values(name: string): ReadonlyMap<string, readonly number[]> {
-    return this.byName.get(name) ?? new Map();
+  /** Values of label `name` (unsorted) with their number of series. */
+  values(name: string): ReadonlyMap<string, number> {
+    const out = new Map<string, number>();
+    const values = this.byName.get(name);
+    if (values !== undefined) for (const [v, id] of values) out.set(v, this.lists.length(id));
+    return out;
+  }
+
+  /** Values of label `name`, unsorted. */
+  valueNames(name: string): string[] {
+    const values = this.byName.get(name);
+    return values === undefined ? [] : [...values.keys()];
   }
 
   /** Number of label name/value pairs. */
@@ -99,36 +117,43 @@ export class MemPostings {
     return n;
   }
 
+  /** Lists of the values of `name` for which `pick(value)` holds. */
+  private listsWhere(name: string, pick: (v: string) => boolean): ArrayLike<number>[] {
+    const out: ArrayLike<number>[] = [];
+    const values = this.byName.get(name);
+    if (values !== undefined) for (const [v, id] of values) if (pick(v)) out.push(this.lists.view(id));
+    return out;
+  }
+
   /**
    * Refs of series matching all matchers, with Prometheus semantics: a matcher that matches the
    * empty string also selects series without the label. Without matchers, all series.
+   * The result is a fresh array.
    */
   forMatchers(matchers: readonly Matcher[]): number[] {
-    const intersect: (readonly number[])[] = [];
-    const subtract: (readonly number[])[] = [];
+    const intersect: ArrayLike<number>[] = [];
+    const subtract: ArrayLike<number>[] = [];
     for (const m of matchers) {
       if (m.matches('')) {
         // Selects every series except those whose value of m.name does not match.
         if (m.type === '!=') {
-          subtract.push(this.get(m.name, m.value));
+          subtract.push(this.view(m.name, m.value));
         } else {
-          const lists: (readonly number[])[] = [];
-          for (const [v, refs] of this.values(m.name)) if (!m.matches(v)) lists.push(refs);
+          const lists = this.listsWhere(m.name, (v) => !m.matches(v));
           if (lists.length > 0) subtract.push(union(lists));
         }
       } else if (m.type === '=') {
-        const l = this.get(m.name, m.value);
+        const l = this.view(m.name, m.value);
         if (l.length === 0) return [];
         intersect.push(l);
       } else {
-        const lists: (readonly number[])[] = [];
-        for (const [v, refs] of this.values(m.name)) if (m.matches(v)) lists.push(refs);
+        const lists = this.listsWhere(m.name, (v) => m.matches(v));
         if (lists.length === 0) return [];
         intersect.push(union(lists));
       }
     }
-    let out: readonly number[];
-    if (intersect.length === 0) out = this.all;
+    let out: ArrayLike<number>;
+    if (intersect.length === 0) out = this.lists.view(this.all);
     else {
       intersect.sort((a, b) => a.length - b.length);
       out = intersect[0]!;
@@ -138,12 +163,12 @@ export class MemPostings {
       if (out.length === 0) break;
       out = subtractSorted(out, s);
     }
-    return out === this.all || intersect.length === 1 ? out.slice() : (out as number[]);
+    return Array.isArray(out) ? (out as number[]) : Array.from(out);
   }
 }
 
 /** Intersection of two ascending lists. */
-export function intersectSorted(a: readonly number[], b: readonly number[]): number[] {
+export function intersectSorted(a: ArrayLike<number>, b: ArrayLike<number>): number[] {
   const out: number[] = [];
   let i = 0;
   let j = 0;
@@ -161,10 +186,11 @@ export function intersectSorted(a: readonly number[], b: readonly number[]): num
 }
 
 /** Elements of ascending `a` not in ascending `b`. */
-export function subtractSorted(a: readonly number[], b: readonly number[]): number[] {
+export function subtractSorted(a: ArrayLike<number>, b: ArrayLike<number>): number[] {
   const out: number[] = [];
   let j = 0;
-  for (const x of a) {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
     while (j < b.length && b[j]! < x) j++;
     if (j < b.length && b[j] === x) continue;
     out.push(x);
@@ -172,14 +198,14 @@ export function subtractSorted(a: readonly number[], b: readonly number[]): numb
   return out;
 }
 
-/** Union of ascending lists, ascending and deduplicated. */
-export function union(lists: readonly (readonly number[])[]): readonly number[] {
+/** Union of ascending lists, ascending and deduplicated (the list itself when there is one). */
+export function union(lists: readonly ArrayLike<number>[]): ArrayLike<number> {
   if (lists.length === 1) return lists[0]!;
   let total = 0;
   for (const l of lists) total += l.length;
   const all = new Float64Array(total);
   let k = 0;
-  for (const l of lists) for (const r of l) all[k++] = r;
+  for (const l of lists) for (let i = 0; i < l.length; i++) all[k++] = l[i]!;
   all.sort();
   const out: number[] = [];
   for (let i = 0; i < total; i++) if (i === 0 || all[i] !== all[i - 1]) out.push(all[i]!);

@@ -1,25 +1,35 @@
 /** Read access to the head over a time range. */
 import { LimitError } from '../../model/errors.js';
-import { type Labels, labelsCompare, labelsGet } from '../../model/labels.js';
+import { type Labels, labelsCompare } from '../../model/labels.js';
 import type { Matcher } from '../../model/matchers.js';
 import type { Querier, SelectParams, Series, SeriesSamples } from '../interface.js';
 import type { Head } from './head.js';
-import type { MemSeries } from './series.js';
+import { hasHistogramIn, histogramsIn } from './series.js';
+import { F_VISIBLE } from './series-table.js';
 
-/** A selected head series; decodes lazily. */
+/**
+ * A selected head series. Labels are materialised at select time (the slot may be truncated
+ * and reused before they are read); samples decode lazily.
+ */
 class HeadSeries implements Series {
+  readonly labels: Labels;
+
   constructor(
-    private readonly s: MemSeries,
+    private readonly head: Head,
+    private readonly ix: number,
+    private readonly ref: number,
     private readonly mint: number,
     private readonly maxt: number,
-  ) {}
-
-  get labels(): Labels {
-    return this.s.labels;
+  ) {
+    this.labels = head.series.labels(ix);
   }
 
   samples(): SeriesSamples {
-    return this.s.samplesIn(this.mint, this.maxt);
+    const st = this.head.series;
+    // The slot may have been truncated away (and reused) since the select.
+    if (st.ref[this.ix] !== this.ref) return { t: new Float64Array(0), v: new Float64Array(0), histograms: [] };
+    const f = st.floatsIn(this.ix, this.mint, this.maxt);
+    return { t: f.t, v: f.v, histograms: histogramsIn(st.hist.get(this.ix), this.mint, this.maxt) };
   }
 }
 
@@ -44,12 +54,15 @@ export class HeadQuerier implements Querier {
     const maxt = Math.min(this.maxt, p.maxt);
     if (mint > maxt) return [];
     const refs = this.head.postings.forMatchers(p.matchers);
-    const out: Series[] = [];
+    const st = this.head.series;
+    const out: HeadSeries[] = [];
     for (let i = 0; i < refs.length; i++) {
       if ((i & 1023) === 1023) throwIfAborted(p.signal);
-      const s = this.head.byRef.get(refs[i]!);
-      if (s === undefined || !s.visible || !s.hasSampleIn(mint, maxt)) continue;
-      out.push(new HeadSeries(s, mint, maxt));
+      const ref = refs[i]!;
+      const ix = st.slotOf(ref);
+      if (ix < 0 || (st.flags[ix]! & F_VISIBLE) === 0) continue;
+      if (!st.hasFloatIn(ix, mint, maxt) && !hasHistogramIn(st.hist.get(ix), mint, maxt)) continue;
+      out.push(new HeadSeries(this.head, ix, ref, mint, maxt));
       if (p.limit !== undefined && out.length > p.limit) {
         throw new LimitError(`the query selects more than ${p.limit} series`, 'series', 422);
       }
@@ -63,11 +76,12 @@ export class HeadQuerier implements Querier {
     return st.series > 0 && this.mint <= st.maxTime && this.maxt >= st.minTime;
   }
 
-  private matching(matchers: readonly Matcher[]): MemSeries[] {
-    const out: MemSeries[] = [];
+  private matching(matchers: readonly Matcher[]): number[] {
+    const out: number[] = [];
+    const st = this.head.series;
     for (const ref of this.head.postings.forMatchers(matchers)) {
-      const s = this.head.byRef.get(ref);
-      if (s !== undefined && s.visible) out.push(s);
+      const ix = st.slotOf(ref);
+      if (ix >= 0 && (st.flags[ix]! & F_VISIBLE) !== 0) out.push(ix);
     }
     return out;
   }
@@ -77,17 +91,19 @@ export class HeadQuerier implements Querier {
     if (!this.overlapsHead()) return [];
     if (matchers === undefined || matchers.length === 0) return this.head.postings.names();
     const names = new Set<string>();
-    for (const s of this.matching(matchers)) for (const l of s.labels) names.add(l.name);
+    const st = this.head.series;
+    for (const ix of this.matching(matchers)) for (const n of st.labelNames(ix)) names.add(n);
     return [...names].sort();
   }
 
   /** Sorted values of label `name` among series matching. */
   labelValues(name: string, matchers?: readonly Matcher[]): string[] {
     if (!this.overlapsHead()) return [];
-    if (matchers === undefined || matchers.length === 0) return [...this.head.postings.values(name).keys()].sort();
+    if (matchers === undefined || matchers.length === 0) return this.head.postings.valueNames(name).sort();
     const values = new Set<string>();
-    for (const s of this.matching(matchers)) {
-      const v = labelsGet(s.labels, name);
+    const st = this.head.series;
+    for (const ix of this.matching(matchers)) {
+      const v = st.labelValue(ix, name);
       if (v !== '') values.add(v);
     }
     return [...values].sort();

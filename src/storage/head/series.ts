@@ -1,13 +1,10 @@
 /**
- * In-memory series of the head: float samples in XOR chunks (one open chunk, sealed ones in a
- * shared arena), native histograms in plain lists, and a bounded exemplar ring.
+ * Rare per-series state of the head: native histograms in plain lists and a bounded exemplar
+ * ring (float samples live in `series-table.ts`).
  */
 import type { FloatHistogram } from '../../model/histogram.js';
 import { CUSTOM_BUCKETS_SCHEMA } from '../../model/histogram.js';
-import type { Labels } from '../../model/labels.js';
 import type { Exemplar } from '../../model/samples.js';
-import type { ByteAllocator } from '../chunkenc/bstream.js';
-import { ChunkArena, type SealedChunk, XorChunk, XorIterator } from '../chunkenc/xor.js';
 
 /** A histogram sample. */
 export interface HistSample {
@@ -80,166 +77,43 @@ export class ExemplarRing {
   }
 }
 
-/** One series in the head. Fields are package-internal state; readers use {@link Head}'s queriers. */
-export class MemSeries {
-  /** True once added to the postings index (its data may be read). */
-  visible = false;
-  /** True once a `series` record for it was handed to the WAL. */
-  walLogged = false;
-  /** True once removed by truncation. */
-  dropped = false;
-  /** Transactions currently holding this series (prevents truncation/forgetting). */
-  pendingTxns = 0;
-  /** Sealed float chunks, ascending. */
-  sealed: SealedChunk[] = [];
-  /** Open float chunk (null when none). */
-  open: XorChunk | null = null;
-  /** Max committed float t and the bits of the value at it. */
-  maxT = -Infinity;
-  lastHi = 0;
-  lastLo = 0;
-  /** Max float t among committed and in-flight samples, and the bits at it. */
-  walT = -Infinity;
-  walHi = 0;
-  walLo = 0;
-  /** Histogram state, when the series has histograms. */
-  hist: HistState | null = null;
-  /** Exemplars, when the series has any. */
-  exemplars: ExemplarRing | null = null;
-  /** Transaction that claimed this series' staging slot, and its last staged float/histogram index (-1: none). */
-  txn: object | null = null;
-  txnF = -1;
-  txnH = -1;
-
-  constructor(
-    readonly ref: number,
-    readonly labels: Labels,
-    readonly hash: number,
-  ) {}
-
-  /** Appends a float sample (must be newer than {@link maxT}); adds the change in chunk bytes and count to `acc`. */
-  appendFloat(t: number, hi: number, lo: number, chunkSamples: number, arena: ChunkArena, pool: ByteAllocator, acc: ChunkDelta): void {
-    let c = this.open;
-    if (c === null) {
-      c = this.open = new XorChunk(64, pool);
-      acc.chunks++;
-    } else if (c.n === 0) {
-      acc.chunks++;
-    }
-    const before = c.byteLength;
-    c.appendBits(t, hi, lo);
-    acc.bytes += c.byteLength - before;
-    this.maxT = t;
-    this.lastHi = hi;
-    this.lastLo = lo;
-    if (t > this.walT) {
-      this.walT = t;
-      this.walHi = hi;
-      this.walLo = lo;
-    }
-    if (c.n >= chunkSamples) this.sealed.push(c.seal(arena));
+/** Appends a histogram sample (must be newer than `hs.maxT`). Returns true when a new chunk list was started. */
+export function appendHistogram(hs: HistState, t: number, h: FloatHistogram, chunkSamples: number): boolean {
+  let cut = false;
+  let last = hs.chunks[hs.chunks.length - 1];
+  if (last === undefined || last.length >= chunkSamples) {
+    last = [];
+    hs.chunks.push(last);
+    cut = true;
   }
-
-  /** Appends a histogram sample (must be newer than its max t). Returns true when a new chunk list was started. */
-  appendHistogram(t: number, h: FloatHistogram, chunkSamples: number): boolean {
-    const hs = (this.hist ??= { chunks: [], maxT: -Infinity, walT: -Infinity, walLast: null, last: null });
-    let cut = false;
-    let last = hs.chunks[hs.chunks.length - 1];
-    if (last === undefined || last.length >= chunkSamples) {
-      last = [];
-      hs.chunks.push(last);
-      cut = true;
-    }
-    last.push({ t, h });
-    hs.maxT = t;
-    hs.last = h;
-    if (t > hs.walT) {
-      hs.walT = t;
-      hs.walLast = h;
-    }
-    return cut;
+  last.push({ t, h });
+  hs.maxT = t;
+  hs.last = h;
+  if (t > hs.walT) {
+    hs.walT = t;
+    hs.walLast = h;
   }
-
-  /** Float chunks in time order (sealed then the open one), each as an iterator factory. */
-  floatChunks(): { minT: number; maxT: number; n: number; iter: () => XorIterator }[] {
-    const out: { minT: number; maxT: number; n: number; iter: () => XorIterator }[] = [];
-    for (const c of this.sealed) out.push({ minT: c.minT, maxT: c.maxT, n: c.n, iter: () => new XorIterator(c.buf, c.off, c.n) });
-    const o = this.open;
-    if (o !== null && o.n > 0) {
-      const n = o.n;
-      out.push({ minT: o.minT, maxT: o.maxT, n, iter: () => o.iterator() });
-    }
-    return out;
-  }
-
-  /** True when the series has at least one float or histogram sample in [mint, maxt]. */
-  hasSampleIn(mint: number, maxt: number): boolean {
-    for (const c of this.floatChunks()) {
-      if (c.maxT < mint) continue;
-      if (c.minT > maxt) break;
-      if (c.minT >= mint || c.maxT <= maxt) return true;
-      const it = c.iter();
-      while (it.next()) {
-        if (it.t >= mint) return it.t <= maxt;
-      }
-    }
-    if (this.hist !== null) {
-      for (const ch of this.hist.chunks) {
-        const first = ch[0];
-        const lastS = ch[ch.length - 1];
-        if (first === undefined || lastS === undefined || lastS.t < mint) continue;
-        if (first.t > maxt) break;
-        for (const s of ch) if (s.t >= mint && s.t <= maxt) return true;
-      }
-    }
-    return false;
-  }
-
-  /** Decodes float samples in [mint, maxt] (values bit-exact) and histograms in range. */
-  samplesIn(mint: number, maxt: number): { t: Float64Array; v: Float64Array; histograms: HistSample[] } {
-    const chunks = this.floatChunks().filter((c) => c.maxT >= mint && c.minT <= maxt);
-    let cap = 0;
-    for (const c of chunks) cap += c.n;
-    const ts = new Float64Array(cap);
-    const vs = new Float64Array(cap);
-    let n = 0;
-    for (const c of chunks) n = c.iter().readInto(ts, vs, n, mint, maxt);
-    const histograms: HistSample[] = [];
-    if (this.hist !== null) {
-      for (const ch of this.hist.chunks) for (const s of ch) if (s.t >= mint && s.t <= maxt) histograms.push(s);
-    }
-    return { t: n === cap ? ts : ts.subarray(0, n), v: n === cap ? vs : vs.subarray(0, n), histograms };
-  }
-
-  /** Number of float samples held. */
-  floatSamples(): number {
-    let n = this.open?.n ?? 0;
-    for (const c of this.sealed) n += c.n;
-    return n;
-  }
-
-  /** True when the series holds no samples at all. */
-  isEmpty(): boolean {
-    return this.sealed.length === 0 && (this.open === null || this.open.n === 0) && (this.hist === null || this.hist.chunks.length === 0);
-  }
-
-  /** Smallest sample timestamp held, or +Infinity. */
-  minTime(): number {
-    let m = Infinity;
-    const first = this.sealed[0];
-    if (first !== undefined) m = first.minT;
-    else if (this.open !== null && this.open.n > 0) m = this.open.minT;
-    const h = this.hist?.chunks[0]?.[0];
-    if (h !== undefined && h.t < m) m = h.t;
-    return m;
-  }
+  return cut;
 }
 
-/** Accumulator of chunk statistics changes. */
-export interface ChunkDelta {
-  chunks: number;
-  bytes: number;
-  samples: number;
+/** Histogram samples of `hs` in [mint, maxt]. */
+export function histogramsIn(hs: HistState | undefined, mint: number, maxt: number): HistSample[] {
+  const out: HistSample[] = [];
+  if (hs !== undefined) for (const ch of hs.chunks) for (const s of ch) if (s.t >= mint && s.t <= maxt) out.push(s);
+  return out;
+}
+
+/** True when `hs` has a sample in [mint, maxt]. */
+export function hasHistogramIn(hs: HistState | undefined, mint: number, maxt: number): boolean {
+  if (hs === undefined) return false;
+  for (const ch of hs.chunks) {
+    const first = ch[0];
+    const lastS = ch[ch.length - 1];
+    if (first === undefined || lastS === undefined || lastS.t < mint) continue;
+    if (first.t > maxt) break;
+    for (const s of ch) if (s.t >= mint && s.t <= maxt) return true;
+  }
+  return false;
 }
 
 /** Structural equality of two histograms (bit-level for floats is not needed: counts are finite). */

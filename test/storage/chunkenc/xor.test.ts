@@ -125,8 +125,10 @@ describe('XorChunk', () => {
   it('compresses regular 15 s samples of a constant to about 2 bits per sample', () => {
     const c = new XorChunk();
     for (let i = 0; i < 120; i++) c.append(1_700_000_000_000 + i * 15000, 1);
-    // header: 6-byte varint t0 + 8-byte value + 2-byte delta; then 2 bits per sample.
-    expect(c.byteLength).toBe(16 + Math.ceil((118 * 2) / 8));
+    // header: 3 mode bits, decimal value (4-bit scale, 6-bit bucket width, 1-byte varint),
+    // 2-byte first delta and a 1-bit value; then 2 bits per sample (grid residual 0, value
+    // delta-of-delta 0).
+    expect(c.byteLength).toBe(Math.ceil((3 + 4 + 6 + 8 + 16 + 1 + 118 * 2) / 8));
   });
 });
 
