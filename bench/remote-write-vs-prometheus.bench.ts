@@ -3,7 +3,9 @@
  * the same pre-encoded, snappy-compressed 1.0 payloads: 20k k8s-like series, 2,000 series per
  * request (one sample each), rounds alternating between the two servers. Reports samples per
  * CPU-second of each server process (utime+stime from /proc) and their ratio, then vigil's head
- * bytes per sample, RSS per active series, and WAL replay time after a restart.
+ * bytes per sample, RSS per active series (the RSS growth when another SERIES series with the
+ * same number of samples are added to the warm process: the marginal cost, free of V8's fixed
+ * overhead), and WAL replay time after a restart.
  */
 import { encodeWriteRequestV1 } from '../src/ingest/remote-write/encode.js';
 import { snappyCompress } from '../src/ingest/remote-write/snappy.js';
@@ -16,7 +18,9 @@ const PER_REQUEST = 2000;
 const CONCURRENCY = 4;
 const STEP_MS = 15_000;
 
-const series = k8sSeries(SERIES);
+const both = k8sSeries(2 * SERIES);
+const series = both.slice(0, SERIES);
+const extra = both.slice(SERIES);
 const t0 = Date.now() - ROUNDS * STEP_MS - 60_000;
 progress(`encoding ${ROUNDS} rounds × ${SERIES} series`);
 const values = new Float64Array(SERIES);
@@ -88,6 +92,23 @@ try {
   await new Promise((r) => setTimeout(r, 1000));
   const rssAfter = rssBytes(vigil.proc.pid!);
   const chunkBytes = await metric(vigil.url, 'vigil_head_chunks_bytes');
+  const headSamples = await metric(vigil.url, 'vigil_head_samples');
+  // Marginal RSS: the same rounds again for SERIES new series.
+  const values2 = new Float64Array(SERIES);
+  for (let r = 0; r < ROUNDS; r++) {
+    const reqs: Uint8Array[] = [];
+    for (let off = 0; off < SERIES; off += PER_REQUEST) {
+      const batch = [];
+      for (let i = off; i < Math.min(SERIES, off + PER_REQUEST); i++) {
+        values2[i] = nextValue(values2[i]!, extra[i]!.counter, i, r);
+        batch.push({ labels: extra[i]!.labels, samples: [{ t: t0 + r * STEP_MS + (i % 1000), v: values2[i]! }] });
+      }
+      reqs.push(snappyCompress(encodeWriteRequestV1(batch)));
+    }
+    await send(`${vigil.url}/api/v1/write`, reqs);
+  }
+  await new Promise((r) => setTimeout(r, 1000));
+  const rssAfter2 = rssBytes(vigil.proc.pid!);
   const headSeries = await metric(vigil.url, 'vigil_head_series');
 
   // WAL replay: restart vigil on the same storage directory.
@@ -108,11 +129,12 @@ try {
     vigil: { cpu_seconds: cpuVigil, wall_seconds: wallVigil / 1000, samples_per_cpu_second: Math.round(samples / cpuVigil) },
     ratio_vigil_over_prometheus: Number((cpuProm / cpuVigil).toFixed(2)),
     target_ratio: 2,
-    head_chunk_bytes_per_sample: Number((chunkBytes / samples).toFixed(3)),
+    head_chunk_bytes_per_sample: Number((chunkBytes / headSamples).toFixed(3)),
     target_bytes_per_sample: 1.4,
     head_series: headSeries,
-    rss_bytes_per_series: Math.round((rssAfter - rssBefore) / SERIES),
-    rss_total_bytes: rssAfter,
+    rss_bytes_per_series_marginal: Math.round((rssAfter2 - rssAfter) / SERIES),
+    rss_bytes_per_series_first: Math.round((rssAfter - rssBefore) / SERIES),
+    rss_total_bytes: rssAfter2,
     target_rss_bytes_per_series: 1024,
     wal_replay_seconds: replaySeconds,
     restart_to_ready_seconds: Number((restartMs / 1000).toFixed(2)),

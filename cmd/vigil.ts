@@ -23,6 +23,7 @@ Commands:
   check config FILE...      Validate configuration files.
   check rules FILE...       Validate rule files (like promtool check rules).
   test rules FILE...        Run rule unit tests in promtool's format.
+  models build|eval         Build the shipped ONNX models, evaluate them on NAB (vigil models --help).
   query EXPR                Instant query against a running vigil (vigil query --help).
   help                      Show this help.
 
@@ -63,6 +64,10 @@ export async function main(argv: readonly string[], io: CliIO = processIO): Prom
         return await checkCommand(rest, io);
       case 'test':
         return await testCommand(rest, io);
+      case 'models': {
+        const { modelsCommand } = await import('./models.js');
+        return await modelsCommand(rest, io);
+      }
       case 'query':
         return await queryCommand(rest, io);
       default:

@@ -29,6 +29,22 @@ export function registerHeadMetrics(registry: Registry, stats: () => HeadStats):
       this.set(stats().chunks);
     },
   });
+  new Gauge({
+    name: 'vigil_head_chunks_bytes',
+    help: 'Bytes of compressed chunk data in the head.',
+    registers: [registry],
+    collect() {
+      this.set(stats().chunkBytes);
+    },
+  });
+  new Gauge({
+    name: 'vigil_head_samples',
+    help: 'Samples held in the head.',
+    registers: [registry],
+    collect() {
+      this.set(stats().samples);
+    },
+  });
   const appended = new Counter({
     name: 'vigil_head_samples_appended_total',
     help: 'Samples (floats and histograms) committed to the head.',
