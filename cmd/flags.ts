@@ -27,6 +27,9 @@ export interface FlagDef {
 export const RUN_FLAGS: readonly FlagDef[] = [
   { name: 'config.file', arg: 'FILE', help: 'Configuration file (Prometheus format plus vigil sections). Omitted: the embedded default (host collector, remote-write receiver, shipped rule packs).' },
   { name: 'web.listen-address', arg: 'ADDR', default: '0.0.0.0:9477', help: 'Address to listen on for the API, /metrics and remote-write.' },
+  { name: 'web.config.file', arg: 'FILE', help: 'Web config file: listener TLS (cert/key, client certificates mapped to tenants) and credentials (scrypt-hashed bearer tokens and basic auth, bound to a tenant or admin). Re-read when it changes.' },
+  { name: 'web.max-concurrent-requests', arg: 'N', default: '512', help: 'Requests handled at once (health checks excluded); more answer 503 with Retry-After.' },
+  { name: 'web.read-timeout', arg: 'DURATION', default: '2m', help: 'Maximum time to receive a whole request (headers must arrive within 20s).' },
   { name: 'web.external-url', arg: 'URL', help: 'URL under which vigil is reachable from outside (used in alert links).' },
   { name: 'storage.path', arg: 'DIR', default: './data', help: 'Directory of the write-ahead log.' },
   { name: 'storage.retention', arg: 'DURATION', default: '24h', help: 'How long samples are kept in memory.' },
@@ -46,6 +49,10 @@ export interface RunFlags {
   readonly configFile: string | undefined;
   readonly listenAddress: string;
   readonly externalUrl: string | undefined;
+  /** `--web.config.file`. */
+  readonly webConfigFile: string | undefined;
+  readonly maxConcurrentRequests: number;
+  readonly readTimeoutMs: number;
   readonly storagePath: string;
   readonly retentionMs: number;
   readonly walFsync: StorageConfig['walFsync'];
@@ -135,6 +142,10 @@ export function parseRunFlags(argv: readonly string[]): RunFlags | 'help' {
   if (!/^\d+$/.test(maxSamples) || Number(maxSamples) <= 0 || !Number.isSafeInteger(Number(maxSamples))) {
     throw new UsageError(`invalid value ${JSON.stringify(maxSamples)} for flag --query.max-samples: expected a positive integer`);
   }
+  const mcr = s('web.max-concurrent-requests');
+  if (!/^\d+$/.test(mcr) || Number(mcr) <= 0 || !Number.isSafeInteger(Number(mcr))) {
+    throw new UsageError(`invalid value ${JSON.stringify(mcr)} for flag --web.max-concurrent-requests: expected a positive integer`);
+  }
   const level = s('log.level');
   if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new UsageError(`invalid value ${JSON.stringify(level)} for flag --log.level: expected one of debug, info, warn, error`);
   const format = s('log.format');
@@ -144,6 +155,9 @@ export function parseRunFlags(argv: readonly string[]): RunFlags | 'help' {
     configFile: s('config.file') === '' ? undefined : s('config.file'),
     listenAddress: s('web.listen-address'),
     externalUrl: ext === '' ? undefined : ext,
+    webConfigFile: s('web.config.file') === '' ? undefined : s('web.config.file'),
+    maxConcurrentRequests: Number(mcr),
+    readTimeoutMs: positiveDuration('web.read-timeout', s('web.read-timeout')),
     storagePath: s('storage.path'),
     retentionMs: positiveDuration('storage.retention', s('storage.retention')),
     walFsync,

@@ -20,6 +20,8 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
     configFile: flags.configFile,
     listenAddress: flags.listenAddress,
     externalUrl: flags.externalUrl,
+    ...(flags.webConfigFile !== undefined ? { webConfigFile: flags.webConfigFile } : {}),
+    serverLimits: { maxConcurrentRequests: flags.maxConcurrentRequests, requestTimeoutMs: flags.readTimeoutMs },
     storagePath: flags.storagePath,
     retentionMs: flags.retentionMs,
     walFsync: flags.walFsyncExplicit ? flags.walFsync : undefined,

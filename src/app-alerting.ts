@@ -1,29 +1,31 @@
 /**
- * Application wiring of the alerting path: rule files → rule manager (engine queries against
- * the head) → outputs appended to the head, published to /metrics (synthesized series) and to
- * `remote_write` URLs, alerts sent to Alertmanager. Split from app.ts to keep each file small;
- * like app.ts it is allowed to know concrete classes.
+ * Application wiring of the alerting path of one tenant: rule groups → rule manager (engine
+ * queries against the tenant's head only) → outputs appended to that head, published to
+ * /metrics (synthesized series) and to `remote_write` URLs, alerts sent to the tenant's
+ * Alertmanagers. Split from app.ts to keep each file small; like app.ts it is allowed to know
+ * concrete classes. Rule files are loaded (and split by tenant) by app.ts.
  */
-import path from 'node:path';
 import type { Registry } from 'prom-client';
-import type { VigilConfig } from './config/types.js';
-import { loadRuleFiles } from './config/rule-files.js';
+import type { AlertmanagerConfig, RelabelConfig, RemoteWriteConfig } from './config/types.js';
 import { RemoteWriteSender, SynthesizedSeries } from './export/index.js';
 import type { Clock } from './model/clock.js';
-import { ValidationError } from './model/errors.js';
 import { labelsGet, METRIC_NAME, type Labels } from './model/labels.js';
 import type { Logger } from './model/logger.js';
 import { AlertmanagerNotifier } from './notify/index.js';
 import type { Engine } from './promql/engine/index.js';
 import { RuleManager, alertsApiData, engineQueryFunc, notifierFunc, rulesApiData, type RulesFilter } from './rules/index.js';
 import type { Sample } from './promql/engine/values.js';
-import type { SeriesSink } from './rules/rule.js';
+import type { QueryFunc, RuleGroupConfig, SeriesSink } from './rules/rule.js';
 import type { Appendable, Appender, Storage } from './storage/interface.js';
 
 /** Options of {@link createAlerting}. */
 export interface AlertingOptions {
   readonly engine: Engine;
   readonly storage: Storage;
+  /** Query function of the rules (default: `engine` over `storage`); lets app.ts apply the tenant's current query limits. */
+  readonly query?: QueryFunc;
+  /** Owning tenant; undefined = the default tenant (its series carry no tenant label). */
+  readonly tenant?: string;
   readonly registry: Registry;
   readonly logger: Logger;
   readonly clock: Clock;
@@ -33,14 +35,25 @@ export interface AlertingOptions {
   readonly gracePeriodMs: number;
 }
 
+/** The parts of the config one tenant's alerting path uses. */
+export interface AlertingView {
+  readonly alerting: { readonly alertmanagers: readonly AlertmanagerConfig[]; readonly alertRelabelConfigs: readonly RelabelConfig[] };
+  readonly remoteWrite: readonly RemoteWriteConfig[];
+  readonly externalLabels: Readonly<Record<string, string>>;
+  /** Global `evaluation_interval` (ms). */
+  readonly evaluationInterval: number;
+}
+
 /** The running alerting path. */
 export interface Alerting {
-  /** Loads the rule files of `cfg` and applies them; throws (keeping the old rules) on errors. */
-  apply(cfg: VigilConfig, configFile: string | undefined): Promise<void>;
+  /** Applies the tenant's rule groups and outputs (hot reload: unchanged groups keep running). */
+  apply(view: AlertingView, groups: RuleGroupConfig[]): Promise<void>;
   /** An appendable that tells `eval_on_ingest` groups which metrics were written. */
   ingestAppendable(inner: Appendable): Appendable;
-  /** Synthesized series in text exposition, minus families the registry already has. */
-  exposition(registry: Registry): Promise<string>;
+  /** Synthesized series in text exposition, minus families the registry already has; `tenantLabel` is added to a tenant's series. */
+  exposition(registry: Registry, tenantLabel?: string): Promise<string>;
+  /** Number of groups and rules running. */
+  counts(): { groups: number; rules: number };
   rules(filter?: RulesFilter): unknown;
   alerts(): unknown;
   stop(): Promise<void>;
@@ -60,7 +73,7 @@ function fanout(sinks: () => readonly SeriesSink[]): SeriesSink {
 
 /** Wires rules, notifier and exporters. */
 export function createAlerting(opts: AlertingOptions): Alerting {
-  const synthesized = new SynthesizedSeries();
+  const synthesized = new SynthesizedSeries({ tenantOf: () => opts.tenant });
   let notifier: AlertmanagerNotifier | undefined;
   let notifierKey = '';
   let sender: RemoteWriteSender | undefined;
@@ -68,7 +81,7 @@ export function createAlerting(opts: AlertingOptions): Alerting {
   let ingestEnabled = false;
   const log = opts.logger;
   const manager = new RuleManager({
-    query: engineQueryFunc(opts.engine, opts.storage),
+    query: opts.query ?? engineQueryFunc(opts.engine, opts.storage),
     queryable: opts.storage,
     appendable: opts.storage,
     notify: (alerts, meta) => {
@@ -87,20 +100,15 @@ export function createAlerting(opts: AlertingOptions): Alerting {
   });
 
   return {
-    async apply(cfg, configFile) {
-      const baseDir = configFile ? path.dirname(path.resolve(configFile)) : process.cwd();
-      const { groups, errors } = await loadRuleFiles([...cfg.ruleFiles], baseDir);
-      if (errors.length > 0) {
-        throw new ValidationError(`error loading rule files:\n${errors.map((e) => `  ${e.message}`).join('\n')}`);
-      }
-      const amKey = JSON.stringify([cfg.alerting, cfg.global.externalLabels]);
+    async apply(view, groups) {
+      const amKey = JSON.stringify([view.alerting, view.externalLabels]);
       if (amKey !== notifierKey) {
         const old = notifier;
-        notifier = cfg.alerting.alertmanagers.length
+        notifier = view.alerting.alertmanagers.length
           ? new AlertmanagerNotifier({
-              alertmanagers: cfg.alerting.alertmanagers,
-              alertRelabelConfigs: cfg.alerting.alertRelabelConfigs,
-              externalLabels: cfg.global.externalLabels,
+              alertmanagers: view.alerting.alertmanagers,
+              alertRelabelConfigs: view.alerting.alertRelabelConfigs,
+              externalLabels: view.externalLabels,
               registry: opts.registry,
               logger: log.with({ component: 'notifier' }),
               clock: opts.clock,
@@ -109,13 +117,13 @@ export function createAlerting(opts: AlertingOptions): Alerting {
         notifierKey = amKey;
         if (old) void old.flush(5000).then(() => old.stop());
       }
-      const rwKey = JSON.stringify([cfg.remoteWrite, cfg.global.externalLabels]);
+      const rwKey = JSON.stringify([view.remoteWrite, view.externalLabels]);
       if (rwKey !== senderKey) {
         const old = sender;
-        sender = cfg.remoteWrite.length
+        sender = view.remoteWrite.length
           ? new RemoteWriteSender({
-              configs: cfg.remoteWrite,
-              externalLabels: cfg.global.externalLabels,
+              configs: view.remoteWrite,
+              externalLabels: view.externalLabels,
               registry: opts.registry,
               logger: log.with({ component: 'remote-write-out' }),
               clock: opts.clock,
@@ -125,12 +133,12 @@ export function createAlerting(opts: AlertingOptions): Alerting {
         if (old) void old.flush(5000).then(() => old.stop());
       }
       manager.setDefaults({
-        defaultIntervalMs: cfg.global.evaluationInterval,
-        externalLabels: cfg.global.externalLabels,
+        defaultIntervalMs: view.evaluationInterval,
+        externalLabels: view.externalLabels,
       });
       await manager.update(groups);
       ingestEnabled = groups.some((g) => g.evalOnIngest);
-      log.info('rules loaded', { groups: groups.length, rules: groups.reduce((n, g) => n + g.rules.length, 0) });
+      log.info('rules loaded', { ...(opts.tenant !== undefined ? { tenant: opts.tenant } : {}), groups: groups.length, rules: groups.reduce((n, g) => n + g.rules.length, 0) });
     },
 
     ingestAppendable(inner) {
@@ -171,7 +179,12 @@ export function createAlerting(opts: AlertingOptions): Alerting {
       };
     },
 
-    exposition: async (registry) => synthesized.exposition({ exclude: new Set(registry.getMetricsAsArray().map((m) => m.name)) }),
+    exposition: async (registry, tenantLabel) =>
+      synthesized.exposition({ exclude: new Set(registry.getMetricsAsArray().map((m) => m.name)), ...(tenantLabel !== undefined ? { tenantLabel } : {}) }),
+    counts: () => {
+      const gs = manager.groups();
+      return { groups: gs.length, rules: gs.reduce((n, g) => n + g.config.rules.length, 0) };
+    },
     rules: (filter) => rulesApiData(manager.groups(), filter ?? {}),
     alerts: () => alertsApiData(manager.groups()),
 

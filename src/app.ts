@@ -15,22 +15,21 @@ import { loadConfigFile, type LoadedConfig } from './config/loader.js';
 import { redactConfigYaml } from './config/redact.js';
 import type { HostConfig, StorageConfig, VigilConfig } from './config/types.js';
 import { hostname } from 'node:os';
-import { createAlerting, type Alerting } from './app-alerting.js';
+import { readFileSync } from 'node:fs';
+import { loadRuleFiles } from './config/rule-files.js';
+import { Tenants } from './app-tenants.js';
+import { Authenticator, loadWebConfig, watchWebConfig, type WebConfig } from './tenancy/auth.js';
 import { HostCollector } from './ingest/host/index.js';
-import { createRemoteWriteHandler } from './ingest/remote-write/index.js';
 import { ScrapeManager, type TargetInfo } from './ingest/scrape/index.js';
 import { systemClock, type Clock } from './model/clock.js';
 import { ValidationError } from './model/errors.js';
 import { nopLogger, type Logger } from './model/logger.js';
 import { formatExposition } from './model/metric-family.js';
 import { formatValue } from './promql/engine/format.js';
-import { Engine } from './promql/engine/index.js';
 import { parseMetricSelector } from './promql/parser/index.js';
-import type { Head } from './storage/head/index.js';
-import { openStorage, type OpenedStorage } from './storage/open.js';
 import { buildInfo } from './web/build-info.js';
 import { startWebServer, type WebServer } from './web/server.js';
-import type { ApiDroppedTarget, ApiTarget, RawHandler } from './web/types.js';
+import type { ApiDroppedTarget, ApiTarget, ListenerTls, ServerLimits } from './web/types.js';
 
 /** Options of {@link startApp} (the `vigil run` flags). */
 export interface AppOptions {
@@ -63,6 +62,12 @@ export interface AppOptions {
   readonly clock?: Clock;
   /** Registry for `/metrics` (default: a new one with Node's default metrics). */
   readonly registry?: Registry;
+  /** `--web.config.file`: authentication (credentials) and listener TLS, reloaded on change. */
+  readonly webConfigFile?: string;
+  /** Poll interval of the web config file and TLS files (default 2 s). */
+  readonly webConfigPollMs?: number;
+  /** Hostile-input bounds of the HTTP server. */
+  readonly serverLimits?: ServerLimits;
 }
 
 /** A running vigil. */
@@ -165,14 +170,34 @@ export async function startApp(opts: AppOptions): Promise<App> {
   let host: HostCollector | undefined;
   let hostCfg: HostConfig | undefined;
   let hostMetricsRegistered = false;
-  let rwHandler: RawHandler | undefined;
-  let storageRef: OpenedStorage<Head> | undefined;
-  let alerting: Alerting | undefined;
+  let tenants: Tenants | undefined;
   const retentionMs = opts.retentionMs ?? 24 * 3600_000;
+  const queryTimeoutMs = opts.queryTimeoutMs ?? 120_000;
+
+  // --- web config (authentication, TLS), reloaded when the file changes ------------------------
+  let webCfg: WebConfig | undefined = opts.webConfigFile ? await loadWebConfig(opts.webConfigFile) : undefined;
+  let auth = webCfg ? new Authenticator(webCfg) : undefined;
+  const tlsOf = (c: WebConfig | undefined): ListenerTls | undefined => {
+    const t = c?.tls;
+    if (!t) return undefined;
+    return {
+      options: () => {
+        const cur = webCfg?.tls ?? t;
+        return {
+          cert: readFileSync(cur.certFile),
+          key: readFileSync(cur.keyFile),
+          ...(cur.clientCaFile ? { ca: readFileSync(cur.clientCaFile) } : {}),
+          requestCert: cur.clientAuthType !== 'NoClientCert',
+          rejectUnauthorized: cur.clientAuthType === 'RequireAndVerifyClientCert',
+        };
+      },
+    };
+  };
+  const listenerTls = tlsOf(webCfg);
 
   const applyHost = (cfg: VigilConfig): void => {
     const next = cfg.host;
-    if (!storageRef) return;
+    if (!tenants) return;
     if (host && hostCfg && JSON.stringify(hostCfg) === JSON.stringify(next)) return;
     host?.stop();
     host = undefined;
@@ -184,7 +209,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
       sysfs: next.sysfs,
       rootfs: next.rootfs,
       collectors: next.collectors,
-      appendable: alerting ? alerting.ingestAppendable(storageRef.head) : storageRef.head,
+      appendable: tenants.default.alerting.ingestAppendable(tenants.default.storage.head),
       intervalMs: next.interval,
       // Stored host series carry the labels a scrape of node_exporter on this node would get.
       targetLabels: { job: 'node', instance: process.env.NODE_NAME || hostname() },
@@ -197,33 +222,39 @@ export async function startApp(opts: AppOptions): Promise<App> {
     host.start();
   };
 
-  const ensureReceiver = (cfg: VigilConfig): void => {
-    if (!cfg.receiver.enabled || rwHandler || !storageRef) return;
-    const head = storageRef.head;
-    rwHandler = createRemoteWriteHandler({
-      appendable: alerting ? alerting.ingestAppendable(head) : head,
-      hasSeries: (ref) => head.hasSeries(ref),
-      maxBodyBytes: cfg.receiver.maxBodyBytes,
-      maxDecompressedBytes: cfg.receiver.maxDecompressedBytes,
-      registry,
-      logger: logger.with({ component: 'remote-write' }),
-    });
-  };
-
   const apply = async (cfg: VigilConfig, previous?: VigilConfig): Promise<void> => {
-    ensureReceiver(cfg);
     if (previous && JSON.stringify(previous.receiver) !== JSON.stringify(cfg.receiver) && cfg.receiver.enabled && previous.receiver.enabled) {
       logger.warn('remote_write_receiver size limits take effect after a restart');
     }
     await scrapes?.applyConfig(cfg.global, cfg.scrapeConfigs);
     applyHost(cfg);
-    await alerting?.apply(cfg, opts.configFile);
+    if (tenants) {
+      const baseDir = opts.configFile ? path.dirname(path.resolve(opts.configFile)) : process.cwd();
+      const { groups, errors } = await loadRuleFiles([...cfg.ruleFiles], baseDir);
+      if (errors.length > 0) throw new ValidationError(`error loading rule files:\n${errors.map((e) => `  ${e.message}`).join('\n')}`);
+      await tenants.applyRules(groups);
+    }
   };
 
   // --- web server first, so /-/ready answers 503 during WAL replay ---------------------------
-  const queryTimeoutMs = opts.queryTimeoutMs ?? 120_000;
   const web: WebServer = await startWebServer({
     listenAddress: opts.listenAddress ?? '0.0.0.0:9477',
+    ...(listenerTls ? { tls: listenerTls } : {}),
+    ...(opts.serverLimits ? { serverLimits: opts.serverLimits } : {}),
+    tenancy: {
+      resolve: (req) => (tenants ? tenants.resolve(req) : Promise.resolve({ status: 503, message: 'vigil is starting up (WAL replay in progress)', headers: { 'Retry-After': '5' } })),
+      backend: (t) => tenants!.backend(t),
+      admitQuery: (t) => tenants!.admitQuery(t),
+    },
+    metricsFor: (t) =>
+      tenants
+        ? tenants.metrics(t, async () => {
+            // Synthesized series of the default tenant and, when enabled, the host metrics.
+            const synth = await tenants!.default.alerting.exposition(registry);
+            if (!host || !hostCfg?.exposeOnMetrics) return synth;
+            return synth + formatExposition(await host.collect());
+          })
+        : registry.metrics(),
     registry,
     parseMatchers: (s) => parseMetricSelector(s),
     formatValue,
@@ -246,10 +277,10 @@ export async function startApp(opts: AppOptions): Promise<App> {
       activeTargets: (scrapes?.targets() ?? []).map(toApiTarget),
       droppedTargets: (scrapes?.droppedTargets() ?? []).map((d): ApiDroppedTarget => ({ discoveredLabels: d.discoveredLabels })),
     }),
-    remoteWrite: () => (loaded.config.receiver.enabled ? rwHandler : undefined),
-    rules: (params) => {
+    remoteWrite: (t) => (tenants && t ? tenants.remoteWrite(t) : undefined),
+    rules: (params, t) => {
       const type = params.get('type');
-      return alerting?.rules({
+      return tenants?.runtime(t?.tenant ?? tenants.defaultTenant)?.alerting.rules({
         ...(type === 'alert' || type === 'record' ? { type } : {}),
         ...(params.getAll('rule_name[]').length ? { ruleNames: params.getAll('rule_name[]') } : {}),
         ...(params.getAll('rule_group[]').length ? { groupNames: params.getAll('rule_group[]') } : {}),
@@ -257,13 +288,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
         ...(params.get('exclude_alerts') === 'true' ? { excludeAlerts: true } : {}),
       }) ?? { groups: [] };
     },
-    alerts: () => alerting?.alerts() ?? { alerts: [] },
-    extraExposition: async () => {
-      // Synthesized series (ALERTS, recording results) and, when enabled, the host metrics.
-      const synth = alerting ? await alerting.exposition(registry) : '';
-      if (!host || !hostCfg?.exposeOnMetrics) return synth;
-      return synth + formatExposition(await host.collect());
-    },
+    alerts: (t) => tenants?.runtime(t?.tenant ?? tenants.defaultTenant)?.alerting.alerts() ?? { alerts: [] },
     clock,
     logger: logger.with({ component: 'web' }),
   });
@@ -273,47 +298,56 @@ export async function startApp(opts: AppOptions): Promise<App> {
   try {
     const t0 = Date.now();
     await ensureStorageDir(opts.storagePath);
-    storageRef = await openStorage({
-      dir: opts.storagePath,
+    tenants = new Tenants({
+      storagePath: opts.storagePath,
       retentionMs,
-      fsync: opts.walFsync ?? loaded.config.storage.walFsync,
-      segmentBytes: loaded.config.storage.walSegmentBytes,
-      clock,
+      config: () => loaded.config,
+      fsync: () => opts.walFsync ?? loaded.config.storage.walFsync,
       registry,
-      logger: logger.with({ component: 'storage' }),
-    });
-    logger.info('storage ready (WAL replayed)', { dir: opts.storagePath, ms: Date.now() - t0 });
-    const engine = new Engine({
-      lookbackDeltaMs: opts.lookbackDeltaMs ?? 300_000,
-      maxSamples: opts.maxSamples ?? 50_000_000,
-      timeoutMs: queryTimeoutMs,
       clock,
-      logger: logger.with({ component: 'query' }),
-    });
-    alerting = createAlerting({
-      engine,
-      storage: storageRef.head,
-      registry,
       logger,
-      clock,
+      lookbackDeltaMs: opts.lookbackDeltaMs ?? 300_000,
+      queryTimeoutMs,
+      maxSamples: opts.maxSamples ?? 50_000_000,
       externalUrl: opts.externalUrl ?? `http://${hostname()}:${web.port}`,
       resendDelayMs: opts.resendDelayMs ?? 60_000,
       outageToleranceMs: opts.outageToleranceMs ?? 3_600_000,
       gracePeriodMs: opts.gracePeriodMs ?? 600_000,
+      auth: () => auth,
     });
-    scrapes = new ScrapeManager({ appendable: alerting.ingestAppendable(storageRef.head), clock, registry, logger: logger.with({ component: 'scrape' }) });
+    await tenants.open();
+    logger.info('storage ready (WAL replayed)', { dir: opts.storagePath, tenants: tenants.storages.tenants().length, ms: Date.now() - t0 });
+    const def = tenants.default;
+    scrapes = new ScrapeManager({ appendable: def.alerting.ingestAppendable(def.storage.head), clock, registry, logger: logger.with({ component: 'scrape' }) });
     await apply(loaded.config);
-    web.setBackend({ storage: storageRef.head, engine });
+    web.setBackend({ storage: def.storage.head, engine: tenants.engine(def.tenant) });
     logger.info('vigil is ready');
   } catch (e) {
     await web.close(0);
-    await alerting?.stop().catch(() => {});
     host?.stop();
     await scrapes?.stop().catch(() => {});
-    await storageRef?.close().catch(() => {});
+    await tenants?.stop().catch(() => {});
     throw e;
   }
 
+  const stopWatch = opts.webConfigFile
+    ? watchWebConfig(opts.webConfigFile, webCfg!, {
+        ...(opts.webConfigPollMs !== undefined ? { intervalMs: opts.webConfigPollMs } : {}),
+        logger,
+        extraFiles: (c) => (c.tls ? [c.tls.certFile, c.tls.keyFile, ...(c.tls.clientCaFile ? [c.tls.clientCaFile] : [])] : []),
+        onChange: (c) => {
+          webCfg = c;
+          auth = new Authenticator(c);
+          if (listenerTls && c.tls) {
+            try {
+              web.reloadTls();
+            } catch (e) {
+              logger.error('TLS certificate reload failed, keeping the old one', { err: (e as Error).message });
+            }
+          }
+        },
+      })
+    : undefined;
   let reloading: Promise<void> = Promise.resolve();
   let stopping: Promise<void> | undefined;
   const app: App = {
@@ -353,11 +387,11 @@ export async function startApp(opts: AppOptions): Promise<App> {
       stopping ??= (async () => {
         logger.info('stopping vigil');
         await reloading;
+        stopWatch?.();
         await web.close();
         host?.stop();
-        await alerting?.stop(); // flushes queued notifications and remote-write
         await scrapes?.stop(); // ends every target with staleness markers
-        await storageRef?.close(); // flushes and closes the WAL
+        await tenants?.stop(); // flushes notifications and remote-write, then closes every WAL
         logger.info('vigil stopped');
       })();
       return stopping;

@@ -54,6 +54,7 @@ export class AlertingRule implements Rule {
   private readonly templater: Templater;
   private readonly logger: Logger;
   private restored: boolean;
+  private deferred: { entries: Map<string, { t: number; v: number }>; until: number; gracePeriodMs: number } | undefined;
 
   /** `config.labels` should already include the group labels (rule labels winning). */
   constructor(
@@ -82,6 +83,14 @@ export class AlertingRule implements Rule {
   /** The `for` duration (ms). */
   get holdDuration(): number {
     return this.config.for;
+  }
+
+  /**
+   * Restore entries for alerts that were not active at the restore (their data had not arrived
+   * yet): applied when such an alert first appears, until `until` (ms).
+   */
+  deferRestore(entries: Map<string, { t: number; v: number }>, until: number, gracePeriodMs: number): void {
+    this.deferred = { entries, until, gracePeriodMs };
   }
 
   /** True once the `for` state was restored (or did not need restoring). */
@@ -144,6 +153,15 @@ export class AlertingRule implements Rule {
           cur.value = a.value;
           cur.annotations = a.annotations;
           continue;
+        }
+        if (this.deferred) {
+          const d = this.deferred;
+          const prev = ts <= d.until ? d.entries.get(key) : undefined;
+          if (prev) {
+            a.activeAt = restoredActiveAt(this.config.for, prev.t, prev.v, ts, d.gracePeriodMs);
+            d.entries.delete(key);
+          }
+          if (ts > d.until || d.entries.size === 0) this.deferred = undefined;
         }
         this.active.set(key, a);
       }
@@ -287,4 +305,19 @@ export function queryEscape(s: string): string {
 /** Prometheus's generator URL: `<externalURL>/graph?g0.expr=<expr>&g0.tab=1`. */
 export function generatorURL(externalURL: string, expr: string): string {
   return `${externalURL.replace(/\/+$/, '')}/graph?g0.expr=${queryEscape(expr)}&g0.tab=1`;
+}
+
+/**
+ * Prometheus's restore rule, with `downAt`/`lastV` from the last ALERTS_FOR_STATE sample:
+ * - the alert was already firing (its `for` had elapsed when vigil went down): the old activeAt;
+ * - less than the grace period of `for` was left: it fires a grace period after `ts`;
+ * - otherwise: the old activeAt shifted by the downtime (pending time before the outage counts).
+ * vigil's ALERTS_FOR_STATE keeps milliseconds (Prometheus works in whole seconds here).
+ */
+export function restoredActiveAt(hold: number, downAt: number, lastV: number, ts: number, gracePeriodMs: number): number {
+  const activeAt = Math.round(lastV * 1000);
+  const remaining = hold - (downAt - activeAt);
+  if (remaining <= 0) return activeAt;
+  if (remaining < gracePeriodMs) return ts + gracePeriodMs - hold;
+  return activeAt + (ts - downAt);
 }

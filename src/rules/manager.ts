@@ -8,7 +8,11 @@ import { errMessage } from './base.js';
 import { groupConfigFingerprint, groupKey, RuleGroup, type GroupDeps } from './group.js';
 import type { RuleGroupConfig } from './rule.js';
 
-/** Options of the {@link RuleManager}. */
+/**
+ * Options of the {@link RuleManager}. Predictive rules use the optional `queryRange` (non-selector
+ * expressions) and `predictive` (models directory or registry, global refit schedule) of
+ * {@link GroupDeps}.
+ */
 export interface RuleManagerDeps extends GroupDeps {
   /** Interval of groups that set none (global `evaluation_interval`). */
   readonly defaultIntervalMs: number;
@@ -22,7 +26,8 @@ export interface RuleManagerDeps extends GroupDeps {
 export class RuleManager {
   private readonly byKey = new Map<string, { group: RuleGroup; fingerprint: string }>();
   private readonly logger: Logger;
-  private restoredOnce = false;
+  /** Group keys this manager has run: only a group's first start restores `for` state. */
+  private readonly seen = new Set<string>();
   private updating: Promise<void> = Promise.resolve();
   private stopped = false;
 
@@ -45,7 +50,7 @@ export class RuleManager {
    * Replaces the set of groups (hot reload). Unchanged groups keep running untouched; changed
    * ones are replaced by new groups that keep the alert state of rules that still exist (same
    * kind, name, labels and expression); removed groups stop and mark their series stale.
-   * Only the first update restores alert `for` state from storage (startup).
+   * A group restores alert `for` state from storage the first time it runs in this manager.
    */
   update(groups: RuleGroupConfig[]): Promise<void> {
     const run = this.updating.then(() => this.doUpdate(groups));
@@ -55,8 +60,6 @@ export class RuleManager {
 
   private async doUpdate(groups: RuleGroupConfig[]): Promise<void> {
     if (this.stopped) throw new Error('rule manager stopped');
-    const restore = !this.restoredOnce;
-    this.restoredOnce = true;
     const next = new Map<string, { group: RuleGroup; fingerprint: string }>();
     const toStart: RuleGroup[] = [];
     const replaced: RuleGroup[] = [];
@@ -74,7 +77,9 @@ export class RuleManager {
       }
       const g = new RuleGroup(cfg, this.deps, {
         defaultIntervalMs: this.deps.defaultIntervalMs,
-        restore: restore && !old,
+        // A group restores its alerts' `for` state the first time this manager runs it (startup,
+        // or the first config that has it — with tenancy the first update may be empty).
+        restore: !old && !this.seen.has(key),
         ...(this.deps.ingestMinSpacingMs !== undefined ? { ingestMinSpacingMs: this.deps.ingestMinSpacingMs } : {}),
       });
       if (old) {
@@ -82,9 +87,13 @@ export class RuleManager {
         g.copyState(old.group);
         replaced.push(old.group);
       }
+      this.seen.add(key);
       next.set(key, { group: g, fingerprint });
       toStart.push(g);
     }
+    // Predictive rules load their models now: a bad model is an error at load (that rule is
+    // unhealthy, the rest of its group runs).
+    await Promise.all(toStart.map((g) => g.prepare()));
     const removed = [...this.byKey].filter(([k]) => !next.has(k)).map(([, v]) => v.group);
     this.byKey.clear();
     for (const [k, v] of next) this.byKey.set(k, v);

@@ -2,12 +2,12 @@
  * Restores the `for` state of alerting rules after a restart from the `ALERTS_FOR_STATE` series
  * they wrote before (as Prometheus's RestoreForState).
  */
-import { labelsToString } from '../model/labels.js';
+import { labelsKey, labelsToString, labelsWithout, METRIC_NAME } from '../model/labels.js';
 import { nopLogger, type Logger } from '../model/logger.js';
 import { newMatcher } from '../model/matchers.js';
 import { isStaleNaN } from '../model/samples.js';
 import type { Queryable } from '../storage/interface.js';
-import { forStateLabels, type AlertingRule } from './alerting.js';
+import { ALERT_NAME_LABEL, ALERTS_FOR_STATE_METRIC, restoredActiveAt, type AlertingRule } from './alerting.js';
 import { errMessage } from './base.js';
 
 /** Options of {@link restoreForState}. */
@@ -26,6 +26,8 @@ export interface RestoreOptions {
  * - less than the grace period of `for` was left: it fires a grace period after `ts`;
  * - otherwise: the old activeAt shifted by the downtime (pending time before the outage counts).
  * Rules whose `for` is shorter than the grace period are not restored. All rules end up restored.
+ * Alerts not active at `ts` (their data may still be on its way) are restored by the rule when
+ * they appear, for a while ({@link DEFERRED_RESTORE_MIN_MS} or the grace period).
  * Returns the number of alerts restored.
  */
 export function restoreForState(rules: readonly AlertingRule[], queryable: Queryable, ts: number, opts: RestoreOptions): number {
@@ -47,44 +49,39 @@ export function restoreForState(rules: readonly AlertingRule[], queryable: Query
         rule.setRestored(true);
         continue;
       }
+      // The last ALERTS_FOR_STATE sample of every alert of this rule, by alert label set.
+      const last = new Map<string, { t: number; v: number }>();
+      try {
+        const series = q.select({
+          mint,
+          maxt: ts,
+          matchers: [newMatcher('=', METRIC_NAME, ALERTS_FOR_STATE_METRIC), newMatcher('=', ALERT_NAME_LABEL, rule.name)],
+          sorted: false,
+        });
+        for (const s of series) {
+          const { t, v } = s.samples();
+          for (let i = t.length - 1; i >= 0; i--) {
+            if (isStaleNaN(v[i]!) || Number.isNaN(v[i]!)) continue;
+            last.set(labelsKey(labelsWithout(s.labels, [METRIC_NAME])), { t: t[i]!, v: v[i]! });
+            break;
+          }
+        }
+      } catch (e) {
+        logger.warn('cannot restore alert for-state', { rule: rule.name, err: errMessage(e) });
+      }
       for (const a of rule.heldAlerts()) {
         if (a.state === 'inactive') continue;
-        const want = forStateLabels(a.labels);
-        try {
-          const series = q.select({ mint, maxt: ts, matchers: want.map((l) => newMatcher('=', l.name, l.value)), sorted: false });
-          let lastT = -Infinity;
-          let lastV = NaN;
-          for (const s of series) {
-            if (s.labels.length !== want.length) continue;
-            const { t, v } = s.samples();
-            for (let i = t.length - 1; i >= 0; i--) {
-              if (isStaleNaN(v[i]!) || Number.isNaN(v[i]!)) continue;
-              if (t[i]! > lastT) {
-                lastT = t[i]!;
-                lastV = v[i]!;
-              }
-              break;
-            }
-          }
-          if (lastT === -Infinity) continue;
-          // Prometheus works in whole seconds here; vigil's ALERTS_FOR_STATE keeps milliseconds.
-          const downAt = lastT;
-          let activeAt = Math.round(lastV * 1000);
-          const remaining = hold - (downAt - activeAt);
-          if (remaining <= 0) {
-            // It was firing when we went down: keep the old activeAt, fires at the next eval.
-          } else if (remaining < opts.gracePeriodMs) {
-            activeAt = ts + opts.gracePeriodMs - hold;
-          } else {
-            activeAt += ts - downAt;
-          }
-          a.activeAt = activeAt;
-          restored++;
-          logger.debug('restored alert for-state', { alert: labelsToString(a.labels), activeAt });
-        } catch (e) {
-          logger.warn('cannot restore alert for-state', { alert: labelsToString(a.labels), err: errMessage(e) });
-        }
+        const key = labelsKey(a.labels);
+        const prev = last.get(key);
+        if (!prev) continue;
+        last.delete(key);
+        a.activeAt = restoredActiveAt(hold, prev.t, prev.v, ts, opts.gracePeriodMs);
+        restored++;
+        logger.debug('restored alert for-state', { alert: labelsToString(a.labels), activeAt: a.activeAt });
       }
+      // Alerts whose data has not arrived yet (remote-write senders retrying after vigil's
+      // restart) are restored when they first appear, within the restore window.
+      if (last.size > 0) rule.deferRestore(last, ts + Math.max(opts.gracePeriodMs, DEFERRED_RESTORE_MIN_MS), opts.gracePeriodMs);
       rule.setRestored(true);
     }
   } finally {
@@ -93,3 +90,6 @@ export function restoreForState(rules: readonly AlertingRule[], queryable: Query
   }
   return restored;
 }
+
+/** How long after the first evaluation an alert that appears late can still be restored (at least). */
+export const DEFERRED_RESTORE_MIN_MS = 2 * 60_000;

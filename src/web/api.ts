@@ -11,7 +11,15 @@ import { nopLogger } from '../model/logger.js';
 import { systemClock } from '../model/clock.js';
 import { QueryError } from '../promql/engine/values.js';
 import { MAX_TIME, MIN_TIME, ParamError, parseDurationParam, parseLimit, parseTimeParam, readForm, timeOr } from './params.js';
-import type { ApiBackend, ApiQueryResult, WebOptions } from './types.js';
+import type { ApiBackend, ApiQueryResult, RequestTenant, WebOptions } from './types.js';
+
+/** Tenant of requests when tenancy is not configured: the single tenant, with every right. */
+export const SINGLE_TENANT: RequestTenant = Object.freeze({ tenant: 'anonymous', privileged: true, admin: false });
+
+/** The tenant the tenancy middleware attached to a response (or {@link SINGLE_TENANT}). */
+export function tenantOf(res: Response): RequestTenant {
+  return (res.locals.tenant as RequestTenant | undefined) ?? SINGLE_TENANT;
+}
 
 /** Prometheus's cap on points per series of a range query. */
 export const MAX_POINTS_PER_SERIES = 11_000;
@@ -45,7 +53,7 @@ export function toApiError(e: unknown, fromEngine = false): ApiError {
   if (e instanceof ParamError) return new ApiError(e.message, 'bad_data', e.status, { cause: e });
   if (e instanceof QueryError) return new ApiError(e.message, e.errorType, STATUS_BY_TYPE[e.errorType], { cause: e });
   if (e instanceof LimitError) {
-    const type = e.status === 503 ? 'unavailable' : e.status === 422 ? 'execution' : 'bad_data';
+    const type = e.status === 503 || e.status === 429 ? 'unavailable' : e.status === 422 ? 'execution' : 'bad_data';
     return new ApiError(e.message, type, e.status, { cause: e });
   }
   const err = e as { name?: unknown; message?: unknown };
@@ -73,6 +81,16 @@ export function sendData(res: Response, data: unknown, warnings: readonly string
 
 type Handler = (req: Request, res: Response, form: URLSearchParams, backend: ApiBackend) => Promise<void> | void;
 
+/** How an endpoint is guarded. */
+interface Guard {
+  readonly needsBackend?: boolean;
+  readonly fromEngine?: boolean;
+  /** Counts against the tenant's query concurrency. */
+  readonly query?: boolean;
+  /** Server-wide data: privileged requests only (403 otherwise). */
+  readonly privileged?: boolean;
+}
+
 /**
  * Builds the `/api/v1` router. `backend()` returns undefined until storage is open; endpoints
  * that need it answer 503 meanwhile.
@@ -84,17 +102,25 @@ export function createApiRouter(opts: WebOptions, backend: () => ApiBackend | un
   const maxForm = opts.maxFormBytes;
 
   const wrap =
-    (h: Handler, needsBackend = true, fromEngine = false) =>
+    (h: Handler, g: Guard = {}) =>
     async (req: Request, res: Response): Promise<void> => {
+      let release: (() => void) | undefined;
       try {
-        const b = backend();
-        if (needsBackend && !b) throw new ApiError('vigil is starting up (WAL replay in progress)', 'unavailable', 503);
+        const t = tenantOf(res);
+        if (g.privileged && !t.privileged) throw new ApiError('forbidden: this endpoint shows server-wide data and needs an admin credential', 'bad_data', 403);
+        const ready = backend();
+        if ((g.needsBackend ?? true) && !ready) throw new ApiError('vigil is starting up (WAL replay in progress)', 'unavailable', 503);
+        const b = ready && opts.tenancy ? opts.tenancy.backend(t) : ready;
+        if (g.query && opts.tenancy?.admitQuery) release = opts.tenancy.admitQuery(t);
         const form = await readForm(req, maxForm);
         await h(req, res, form, b!);
       } catch (e) {
-        const ae = toApiError(e, fromEngine);
+        const ae = toApiError(e, g.fromEngine ?? false);
         if (ae.status >= 500 && ae.errorType === 'internal') log.error('API request failed', { path: req.path, err: ae.message });
+        if (ae.status === 429) res.setHeader('Retry-After', String((e as { retryAfterSeconds?: number }).retryAfterSeconds ?? 1));
         sendError(res, ae);
+      } finally {
+        release?.();
       }
     };
 
@@ -245,7 +271,9 @@ export function createApiRouter(opts: WebOptions, backend: () => ApiBackend | un
   };
 
   const targets: Handler = (_req, res, form) => {
-    const t = opts.targets?.() ?? { activeTargets: [], droppedTargets: [] };
+    const tenant = tenantOf(res);
+    // Scrapes write to the default tenant: other tenants see no targets.
+    const t = (tenant.privileged ? opts.targets?.(tenant) : undefined) ?? { activeTargets: [], droppedTargets: [] };
     const state = form.get('state') ?? 'any';
     if (!['any', 'active', 'dropped', ''].includes(state)) throw new ParamError(`invalid parameter "state": ${JSON.stringify(state)}`);
     const pool = form.get('scrapePool');
@@ -257,23 +285,23 @@ export function createApiRouter(opts: WebOptions, backend: () => ApiBackend | un
     });
   };
 
-  const both = (path: string, h: Handler, needsBackend = true, fromEngine = false): void => {
-    r.get(path, wrap(h, needsBackend, fromEngine));
-    r.post(path, wrap(h, needsBackend, fromEngine));
+  const both = (path: string, h: Handler, g: Guard = {}): void => {
+    r.get(path, wrap(h, g));
+    r.post(path, wrap(h, g));
   };
-  both('/query', query, true, true);
-  both('/query_range', queryRange, true, true);
-  both('/series', series);
-  both('/labels', labels);
-  r.get('/label/:name/values', wrap(labelValues));
-  r.get('/metadata', wrap(metadata));
-  r.get('/targets', wrap(targets, false));
-  r.get('/rules', wrap((_q, res, form) => sendData(res, opts.rules?.(form) ?? { groups: [] }), false));
-  r.get('/alerts', wrap((_q, res) => sendData(res, opts.alerts?.() ?? { alerts: [] }), false));
-  r.get('/status/buildinfo', wrap((_q, res) => sendData(res, opts.buildInfo), false));
-  r.get('/status/flags', wrap((_q, res) => sendData(res, opts.flags), false));
-  r.get('/status/config', wrap((_q, res) => sendData(res, { yaml: opts.configYaml() }), false));
-  r.get('/status/runtimeinfo', wrap((_q, res) => sendData(res, opts.runtimeInfo()), false));
+  both('/query', query, { fromEngine: true, query: true });
+  both('/query_range', queryRange, { fromEngine: true, query: true });
+  both('/series', series, { query: true });
+  both('/labels', labels, { query: true });
+  r.get('/label/:name/values', wrap(labelValues, { query: true }));
+  r.get('/metadata', wrap(metadata, { query: true }));
+  r.get('/targets', wrap(targets, { needsBackend: false }));
+  r.get('/rules', wrap((_q, res, form) => sendData(res, opts.rules?.(form, tenantOf(res)) ?? { groups: [] }), { needsBackend: false }));
+  r.get('/alerts', wrap((_q, res) => sendData(res, opts.alerts?.(tenantOf(res)) ?? { alerts: [] }), { needsBackend: false }));
+  r.get('/status/buildinfo', wrap((_q, res) => sendData(res, opts.buildInfo), { needsBackend: false }));
+  r.get('/status/flags', wrap((_q, res) => sendData(res, opts.flags), { needsBackend: false, privileged: true }));
+  r.get('/status/config', wrap((_q, res) => sendData(res, { yaml: opts.configYaml() }), { needsBackend: false, privileged: true }));
+  r.get('/status/runtimeinfo', wrap((_q, res) => sendData(res, opts.runtimeInfo()), { needsBackend: false, privileged: true }));
   r.use((req, res) => {
     sendError(res, new ApiError(`unknown API endpoint: ${req.method} /api/v1${req.path}`, 'not_found', 404));
   });

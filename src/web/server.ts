@@ -5,12 +5,16 @@
  */
 import { once } from 'node:events';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import express, { type Express } from 'express';
 import { nopLogger } from '../model/logger.js';
-import { ApiError, createApiRouter, sendError, toApiError } from './api.js';
+import { ApiError, createApiRouter, sendError, tenantOf, toApiError } from './api.js';
 import { parseListenAddress } from './listen-address.js';
 import type { ApiBackend, WebOptions } from './types.js';
+
+/** Paths answered without authentication, tenant or concurrency limits. */
+const OPEN_PATHS = new Set(['/-/healthy', '/-/ready']);
 
 export { parseListenAddress, type ListenAddress } from './listen-address.js';
 
@@ -22,15 +26,74 @@ export function createWebApp(opts: WebOptions): { app: Express; setBackend(b: Ap
   app.disable('x-powered-by');
   app.set('etag', false);
 
-  // Remote-write: raw stream, handled before anything that could touch the body.
-  app.post('/api/v1/write', async (req, res) => {
-    const h = opts.remoteWrite?.();
-    if (!h) {
-      res.status(404).type('text/plain').send('remote write receiver is disabled (remote_write_receiver.enabled: false)\n');
+  // Overload: a bounded number of requests in flight, 503 + Retry-After beyond (Prometheus retries 5xx).
+  const maxConcurrent = opts.serverLimits?.maxConcurrentRequests ?? 512;
+  let inflight = 0;
+  app.use((req, res, next) => {
+    if (OPEN_PATHS.has(req.path)) return next();
+    if (inflight >= maxConcurrent) {
+      res.setHeader('Retry-After', '1');
+      res.setHeader('Connection', 'close');
+      res.status(503).type('text/plain').send(`too many concurrent requests (limit ${maxConcurrent})\n`);
+      req.resume();
       return;
     }
+    inflight++;
+    let done = false;
+    const end = (): void => {
+      if (!done) {
+        done = true;
+        inflight--;
+      }
+    };
+    res.on('finish', end);
+    res.on('close', end);
+    next();
+  });
+
+  // Authentication and tenant: every path but health answers 401/403/400 before reading a body.
+  const tenancy = opts.tenancy;
+  if (tenancy) {
+    app.use(async (req, res, next) => {
+      if (OPEN_PATHS.has(req.path)) return next();
+      let r;
+      try {
+        r = await tenancy.resolve(req);
+      } catch (e) {
+        log.error('tenant resolution failed', { err: (e as Error).message });
+        r = { status: 500, message: 'internal error' };
+      }
+      if ('status' in r) {
+        for (const [k, v] of Object.entries(r.headers ?? {})) res.setHeader(k, v);
+        req.resume();
+        if (req.path.startsWith('/api/') && req.path !== '/api/v1/write') res.status(r.status).json({ status: 'error', errorType: r.status === 400 ? 'bad_data' : 'unauthorized', error: r.message });
+        else res.status(r.status).type('text/plain').send(`${r.message}\n`);
+        return;
+      }
+      res.locals.tenant = r;
+      next();
+    });
+  }
+
+  // Remote-write: raw stream, handled before anything that could touch the body.
+  app.post('/api/v1/write', async (req, res) => {
     if (!backend) {
       res.status(503).type('text/plain').send('vigil is starting up (WAL replay in progress)\n');
+      return;
+    }
+    let h;
+    try {
+      h = await opts.remoteWrite?.(tenantOf(res));
+    } catch (e) {
+      const ae = toApiError(e);
+      if (ae.status === 429) res.setHeader('Retry-After', '30');
+      if (ae.status >= 500) log.error('remote-write: tenant storage unavailable', { err: ae.message });
+      res.status(ae.status).type('text/plain').send(`remote write: ${ae.status >= 500 ? 'storage unavailable' : ae.message}\n`);
+      req.resume();
+      return;
+    }
+    if (!h) {
+      res.status(404).type('text/plain').send('remote write receiver is disabled (remote_write_receiver.enabled: false)\n');
       return;
     }
     try {
@@ -52,6 +115,10 @@ export function createWebApp(opts: WebOptions): { app: Express; setBackend(b: Ap
     else res.status(503).type('text/plain').send('Service Unavailable\n');
   });
   app.post('/-/reload', async (_req, res) => {
+    if (!tenantOf(res).privileged) {
+      res.status(403).type('text/plain').send('forbidden: reload needs an admin credential\n');
+      return;
+    }
     if (!opts.reload) {
       res.status(404).type('text/plain').send('reload is not available\n');
       return;
@@ -65,6 +132,11 @@ export function createWebApp(opts: WebOptions): { app: Express; setBackend(b: Ap
   });
   app.get('/metrics', async (_req, res) => {
     try {
+      if (opts.metricsFor) {
+        const body = await opts.metricsFor(tenantOf(res));
+        res.type(opts.registry.contentType).send(body);
+        return;
+      }
       let text = await opts.registry.metrics();
       if (opts.extraExposition) {
         const extra = await opts.extraExposition();
@@ -101,13 +173,24 @@ export interface WebServer {
   isReady(): boolean;
   /** Stops accepting, waits for in-flight requests up to `graceMs` (default 5000), then drops connections. */
   close(graceMs?: number): Promise<void>;
+  /** Re-reads the TLS certificate/key (new connections use them); no-op without TLS. */
+  reloadTls(): void;
 }
 
 /** Starts the server on `listenAddress`. */
 export async function startWebServer(opts: WebOptions & { readonly listenAddress: string }): Promise<WebServer> {
   const addr = parseListenAddress(opts.listenAddress);
   const { app, setBackend, isReady } = createWebApp(opts);
-  const server = http.createServer({ requestTimeout: 5 * 60_000, headersTimeout: 60_000 }, app);
+  const lim = opts.serverLimits ?? {};
+  const common = {
+    requestTimeout: lim.requestTimeoutMs ?? 120_000,
+    headersTimeout: lim.headersTimeoutMs ?? 20_000,
+    maxHeaderSize: lim.maxHeaderBytes ?? 16 * 1024,
+    keepAliveTimeout: lim.keepAliveTimeoutMs ?? 65_000,
+    connectionsCheckingInterval: 1000,
+  };
+  const server: http.Server = opts.tls ? https.createServer({ ...common, ...opts.tls.options() }, app) : http.createServer(common, app);
+  server.maxHeadersCount = lim.maxHeadersCount ?? 100;
   const sockets = new Set<Socket>();
   server.on('connection', (s) => {
     sockets.add(s);
@@ -121,13 +204,16 @@ export async function startWebServer(opts: WebOptions & { readonly listenAddress
   }
   const port = (server.address() as AddressInfo).port;
   const host = addr.host === undefined || addr.host === '0.0.0.0' || addr.host === '::' ? '127.0.0.1' : addr.host;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const url = `${opts.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   let closing: Promise<void> | undefined;
   return {
     url,
     port,
     setBackend,
     isReady,
+    reloadTls() {
+      if (opts.tls) (server as https.Server).setSecureContext(opts.tls.options());
+    },
     close(graceMs = 5000) {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());

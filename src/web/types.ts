@@ -65,8 +65,61 @@ export interface ApiBackend {
   readonly engine: QueryEngine;
 }
 
+/** The tenant a request acts for (set by the tenancy middleware). */
+export interface RequestTenant {
+  readonly tenant: string;
+  /** May see server-wide pages (status/config, flags, runtime info, targets) and reload: admins, or the default tenant when authentication is off. */
+  readonly privileged: boolean;
+  /** Admin role: on /metrics sees every tenant's synthesized series (tenant-labelled) and tenant metrics. */
+  readonly admin: boolean;
+}
+
+/** A refusal of the tenancy middleware. */
+export interface TenancyRefusal {
+  readonly status: number;
+  readonly message: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** Multi-tenancy hooks of the web layer. */
+export interface WebTenancy {
+  /** Authenticates the request and resolves its tenant, or returns the refusal to answer. Never throws. */
+  resolve(req: IncomingMessage): Promise<RequestTenant | TenancyRefusal>;
+  /** The tenant's storage and engine (reads see only that tenant's data). */
+  backend(t: RequestTenant): ApiBackend;
+  /** Admits one query of the tenant; throws a LimitError (429) when its concurrency limit is reached. Returns the release function. */
+  admitQuery?(t: RequestTenant): () => void;
+}
+
+/** Hostile-input bounds of the HTTP server. */
+export interface ServerLimits {
+  /** Requests handled at once (health endpoints excluded); more answer 503 with Retry-After (default 512). */
+  readonly maxConcurrentRequests?: number;
+  /** Max bytes of the request line + headers (default 16 KiB; larger answer 431). */
+  readonly maxHeaderBytes?: number;
+  /** Max header count (default 100; more are ignored by Node). */
+  readonly maxHeadersCount?: number;
+  /** Time to receive a whole request (default 2 min). */
+  readonly requestTimeoutMs?: number;
+  /** Time to receive the headers (default 20 s; slow-loris). */
+  readonly headersTimeoutMs?: number;
+  /** Idle keep-alive timeout (default 65 s). */
+  readonly keepAliveTimeoutMs?: number;
+}
+
+/** TLS of the listener; the getter is read again on `reloadTls()`. */
+export interface ListenerTls {
+  readonly options: () => { cert: Buffer; key: Buffer; ca?: Buffer; requestCert: boolean; rejectUnauthorized: boolean };
+}
+
 /** Options of the web server / API. */
 export interface WebOptions {
+  /** Authentication and per-tenant backends (absent: one tenant, no authentication). */
+  readonly tenancy?: WebTenancy;
+  /** Full /metrics body for a tenant (replaces registry + extraExposition when set). */
+  readonly metricsFor?: (t: RequestTenant) => Promise<string>;
+  readonly serverLimits?: ServerLimits;
+  readonly tls?: ListenerTls;
   /** prom-client registry served on `/metrics`. */
   readonly registry: Registry;
   /** Parses a series selector (`match[]`) into matchers; throws on bad input. */
@@ -85,15 +138,15 @@ export interface WebOptions {
   /** `POST /-/reload`; rejects with the reason when the new config is bad. */
   readonly reload?: () => Promise<void>;
   /** Scrape targets (`/api/v1/targets`). */
-  readonly targets?: () => { activeTargets: readonly ApiTarget[]; droppedTargets: readonly ApiDroppedTarget[] };
+  readonly targets?: (t?: RequestTenant) => { activeTargets: readonly ApiTarget[]; droppedTargets: readonly ApiDroppedTarget[] };
   /** The remote-write handler, or undefined when the receiver is disabled (answers 404). */
-  readonly remoteWrite?: () => RawHandler | undefined;
+  readonly remoteWrite?: (t?: RequestTenant) => RawHandler | undefined | Promise<RawHandler | undefined>;
   /** Extra exposition text appended to `/metrics` (synthesized series, host metrics). */
   readonly extraExposition?: () => Promise<string>;
   /** `/api/v1/rules` data (`{groups: [...]}`); empty when absent. */
-  readonly rules?: (params: URLSearchParams) => unknown;
+  readonly rules?: (params: URLSearchParams, t?: RequestTenant) => unknown;
   /** `/api/v1/alerts` data (`{alerts: [...]}`); empty when absent. */
-  readonly alerts?: () => unknown;
+  readonly alerts?: (t?: RequestTenant) => unknown;
   readonly clock?: Clock;
   readonly logger?: Logger;
   /** Max form-encoded body bytes (default 1 MiB). */

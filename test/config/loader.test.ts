@@ -149,8 +149,8 @@ storage:
   wal_segment_bytes: 64MB
 correlation:
   elasticsearch: { url: http://es:9200 }
-tenancy: { enabled: false }
-limits: { max_series: 100 }
+tenancy: { required: true }
+limits: { defaults: { max_active_series: 100 } }
 `;
 
   it('parses everything with the right units and resolved paths', () => {
@@ -184,8 +184,9 @@ limits: { max_series: 100 }
     expect(c.receiver).toEqual({ enabled: true, maxBodyBytes: 1024 * 1024, maxDecompressedBytes: 8 * 1024 * 1024 });
     expect(c.storage).toEqual({ walFsync: 'always', walSegmentBytes: 64 * 1024 * 1024 });
     expect(c.correlation).toEqual({ elasticsearch: { url: 'http://es:9200' } });
-    expect(c.tenancy).toEqual({ enabled: false });
-    expect(c.limits).toEqual({ max_series: 100 });
+    expect(c.tenancy?.required).toBe(true);
+    expect(c.tenancy?.header).toBe('X-Scope-OrgID');
+    expect(c.limits?.defaults.maxActiveSeries).toBe(100);
   });
 
   it('redacts secrets in the status YAML but keeps the rest', () => {

@@ -153,6 +153,10 @@ remote_write:
       const d = await apiGet<{ alerts: ApiAlert[] }>(vigil2!.url, '/api/v1/alerts');
       return d.alerts.find((a) => a.labels.alertname === 'AppErrorsSustained' && a.state === 'firing');
     });
+    if (after.activeAt !== sustained.activeAt) {
+      console.log(vigil2.output().slice(-4000));
+      console.log(JSON.stringify(await apiGet(vigil2.url, `/api/v1/query?query=${encodeURIComponent("ALERTS_FOR_STATE[10m]")}`)));
+    }
     expect(after.activeAt).toBe(sustained.activeAt);
 
     // Recovery: both alerts resolve and the webhook is told so.

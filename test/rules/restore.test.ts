@@ -79,4 +79,23 @@ describe('restoring `for` state after a restart', () => {
     const { after } = await scenario(T0, T0 + 25 * M, T0 + 90 * M);
     expect(slow(after)!.activeAt).toBe(T0 + 90 * M);
   });
+
+  it('an alert whose data arrives only after the first evaluation is restored when it appears', async () => {
+    const clock = new FakeClock(T0 + 4 * 3600 * S);
+    const head: Head = newHead(clock);
+    // Data until the outage, then a gap (the sender is still retrying), then data again.
+    await load(head, [{ __name__: 'x', i: '1' }], T0 - 5 * M, T0 + 25 * M, 15 * S, () => 1);
+    const before = new RuleGroup(cfg, deps(head, clock).deps, { defaultIntervalMs: M });
+    await run(before, T0, T0 + 25 * M);
+    expect(slow(before)!.state).toBe('firing');
+    const after = new RuleGroup(cfg, deps(head, clock).deps, { defaultIntervalMs: M, restore: true });
+    await after.evalAt(T0 + 37 * M); // no data within the lookback yet: nothing active
+    expect(after.rules()[0]!.activeAlerts!()).toHaveLength(0);
+    await load(head, [{ __name__: 'x', i: '1' }], T0 + 37 * M + 15 * S, T0 + 39 * M, 15 * S, () => 1);
+    await after.evalAt(T0 + 38 * M);
+    expect(slow(after)!.activeAt).toBe(T0);
+    await after.evalAt(T0 + 39 * M);
+    expect(slow(after)!.state).toBe('firing');
+  });
 });
+

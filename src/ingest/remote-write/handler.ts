@@ -22,7 +22,7 @@ import type { ReceiverMetrics } from './metrics.js';
 import { receiverMetrics } from './metrics.js';
 import type { IngestContext, ReceiverLimits } from './series.js';
 import { DEFAULT_LIMITS, IngestReport, SeriesCache, flushPending, formatLabels } from './series.js';
-import { SnappyError, snappyDecompress } from './snappy.js';
+import { SnappyError, SnappyScratch, snappyDecompress } from './snappy.js';
 import { DecodeError } from './wire.js';
 
 /** Protocol version of a request. */
@@ -47,8 +47,8 @@ export interface RemoteWriteHandlerOptions {
   readonly maxInflight?: number;
   /** Seconds for `Retry-After` on overload (default 1). */
   readonly retryAfterSeconds?: number;
-  /** Per-series limits (defaults in {@link DEFAULT_LIMITS}). */
-  readonly limits?: Partial<ReceiverLimits>;
+  /** Per-series limits (defaults in {@link DEFAULT_LIMITS}); a function is read per request (hot-reloadable per-tenant limits). */
+  readonly limits?: Partial<ReceiverLimits> | (() => Partial<ReceiverLimits>);
   /** Max entries of the series fast-path cache (default 200,000). */
   readonly seriesCacheSize?: number;
   /** Registry for the `vigil_remote_write_*` metrics (default: a private registry). */
@@ -93,7 +93,44 @@ export function acceptableEncoding(enc: string | undefined): boolean {
 
 type BodyResult = Buffer | 'too-large' | 'aborted';
 
-function readBody(req: IncomingMessage, max: number): Promise<BodyResult> {
+/**
+ * Reusable buffers for request bodies that arrive in several chunks (they are copied into one
+ * buffer): at most `maxKept` buffers of up to `maxBytes` each are kept between requests, so a
+ * steady stream of requests does not allocate and free a body-sized buffer each time.
+ */
+class BodyPool {
+  private readonly free: ArrayBuffer[] = [];
+  private readonly owned = new Set<ArrayBuffer>();
+  constructor(
+    private readonly maxKept: number,
+    private readonly maxBytes = 4 * MiB,
+  ) {}
+
+  /** A buffer of exactly `n` bytes. */
+  take(n: number): Buffer {
+    if (n > this.maxBytes) return Buffer.allocUnsafeSlow(n);
+    for (let i = this.free.length - 1; i >= 0; i--) {
+      const ab = this.free[i]!;
+      if (ab.byteLength >= n) {
+        this.free.splice(i, 1);
+        return Buffer.from(ab, 0, n);
+      }
+    }
+    if (this.free.length > 0) this.owned.delete(this.free.pop()!); // too small: replace it
+    if (this.owned.size >= this.maxKept) return Buffer.allocUnsafeSlow(n);
+    const ab = new ArrayBuffer(Math.min(this.maxBytes, Math.max(n, 256 * 1024)));
+    this.owned.add(ab);
+    return Buffer.from(ab, 0, n);
+  }
+
+  /** Gives a buffer from {@link take} back (others are ignored). */
+  give(b: Buffer): void {
+    const ab = b.buffer as ArrayBuffer;
+    if (this.owned.has(ab) && !this.free.includes(ab)) this.free.push(ab);
+  }
+}
+
+function readBody(req: IncomingMessage, max: number, pool: BodyPool): Promise<BodyResult> {
   const pre = (req as { body?: unknown }).body;
   if (pre instanceof Uint8Array && req.readableEnded) {
     return Promise.resolve(pre.length > max ? 'too-large' : Buffer.from(pre.buffer, pre.byteOffset, pre.byteLength));
@@ -121,7 +158,16 @@ function readBody(req: IncomingMessage, max: number): Promise<BodyResult> {
       }
       chunks.push(c);
     };
-    const onEnd = (): void => finish(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total));
+    const onEnd = (): void => {
+      if (chunks.length === 1) return finish(chunks[0]!);
+      const out = pool.take(total);
+      let at = 0;
+      for (const c of chunks) {
+        out.set(c, at);
+        at += c.length;
+      }
+      finish(out);
+    };
     const onAbort = (): void => finish('aborted');
     const onClose = (): void => {
       if (!req.complete) finish('aborted');
@@ -188,8 +234,12 @@ export function createRemoteWriteHandler(opts: RemoteWriteHandlerOptions): (req:
   const maxDecompressed = opts.maxDecompressedBytes ?? 64 * MiB;
   const maxInflight = opts.maxInflight ?? 16;
   const retryAfter = String(opts.retryAfterSeconds ?? 1);
-  const limits: ReceiverLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const fixedLimits: ReceiverLimits | undefined = typeof opts.limits === 'function' ? undefined : { ...DEFAULT_LIMITS, ...opts.limits };
+  const limitsGetter = typeof opts.limits === 'function' ? opts.limits : undefined;
   const cache = new SeriesCache(opts.seriesCacheSize ?? 200_000);
+  // Bodies are decompressed and decoded synchronously, one at a time: one scratch suffices.
+  const scratch = new SnappyScratch();
+  const bodies = new BodyPool(maxInflight);
   const logger = opts.logger ?? nopLogger;
   const metrics: ReceiverMetrics = receiverMetrics(opts.registry ?? new Registry());
   let inflight = 0;
@@ -225,7 +275,7 @@ export function createRemoteWriteHandler(opts: RemoteWriteHandlerOptions): (req:
       tooLarge();
       return;
     }
-    const body = await readBody(req, maxBody);
+    const body = await readBody(req, maxBody, bodies);
     if (body === 'aborted') {
       metrics.requests.inc({ version, code: 'aborted' });
       return;
@@ -238,16 +288,19 @@ export function createRemoteWriteHandler(opts: RemoteWriteHandlerOptions): (req:
 
     let raw: Buffer;
     try {
-      raw = snappyDecompress(body, maxDecompressed);
+      raw = snappyDecompress(body, maxDecompressed, scratch);
     } catch (err) {
+      bodies.give(body);
       if (err instanceof LimitError) reply(err.status, `remote write: ${err.message}`, zeroHeaders);
       else if (err instanceof SnappyError) reply(400, `remote write: invalid snappy body: ${err.message}`, zeroHeaders);
       else throw err;
       return;
     }
+    bodies.give(body);
 
     const app = opts.appendable.appender();
     const rep = new IngestReport();
+    const limits = fixedLimits ?? { ...DEFAULT_LIMITS, ...limitsGetter!() };
     const ctx: IngestContext = { limits, cache, hasSeries: opts.hasSeries, pending: [] };
     try {
       if (version === '2.0') ingestV2(raw, app, ctx, rep);
@@ -264,6 +317,12 @@ export function createRemoteWriteHandler(opts: RemoteWriteHandlerOptions): (req:
     try {
       await app.commit();
     } catch (err) {
+      if (err instanceof LimitError) {
+        // A limit checked at commit (per-tenant ingestion rate): nothing was written.
+        const ra = (err as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+        reply(err.status, `remote write: ${err.message}`, { ...zeroHeaders, ...(typeof ra === 'number' ? { 'Retry-After': String(ra) } : {}) });
+        return;
+      }
       logger.error('remote write: commit failed', { err, version });
       reply(500, `remote write: storage commit failed: ${err instanceof Error ? err.message : String(err)}`, zeroHeaders);
       return;

@@ -4,6 +4,7 @@
  */
 import type { PosRange, VectorSelector } from './ast.js';
 import { MatcherError, newMatcher, type Matcher, type MatchType } from '../../model/matchers.js';
+import { safeMatcher, UnsafeRegexError } from './regex-safety.js';
 import type { Token } from './lexer.js';
 import { TokenStream } from './stream.js';
 import { ParseError } from './errors.js';
@@ -14,9 +15,9 @@ const MATCH_OPS = new Set(['=', '!=', '=~', '!~']);
 /** Builds a matcher, turning a bad regex into a ParseError at `pos`. */
 function matcher(s: TokenStream, type: MatchType, name: string, value: string, pos: PosRange): Matcher {
   try {
-    return newMatcher(type, name, value);
+    return safeMatcher(type, name, value);
   } catch (e) {
-    if (e instanceof MatcherError) throw s.error(pos, e.message, e);
+    if (e instanceof MatcherError || e instanceof UnsafeRegexError) throw s.error(pos, e.message, e);
     throw e;
   }
 }
