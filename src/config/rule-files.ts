@@ -13,6 +13,12 @@
  *   one of its rules selects (in addition to the regular interval);
  * - `tenant: <id>` — the tenant whose data the group queries and to which its output belongs
  *   (absent = the default tenant).
+ *
+ * Rule kinds beyond Prometheus's (vigil extension; a file without them loads in Prometheus):
+ * - `forecast: <metric>` with `expr`, `model`, `lookback`, `step`, `horizons: [1h, ...]`,
+ *   `quantiles: [0.1, ...]`, optional `retrain: "<cron>"` and `labels`;
+ * - `anomaly: <metric>` with `expr`, `model`, `lookback`, `step`, optional `retrain` and `labels`.
+ * `checkRuleFiles` also checks the named models (present, valid, matching the rule).
  */
 import { readdir, stat, readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve, sep } from 'node:path';
@@ -20,6 +26,8 @@ import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Node, type
 import { ValidationError } from '../model/errors.js';
 import { isLegacyLabelName } from '../model/labels.js';
 import { ParseError, parseExpr } from '../promql/parser/index.js';
+import { checkModelRefs, parsePredictive, type ModelRef, type YamlHelpers } from '../rules/predictive-config.js';
+import { defaultModelDir } from '../rules/predictive-models.js';
 import type { AlertingRuleConfig, RecordingRuleConfig, RuleConfig, RuleGroupConfig } from '../rules/rule.js';
 import { defaultTemplater } from '../rules/templating.js';
 import { DurationError, parseDuration } from './duration.js';
@@ -59,10 +67,23 @@ export class RuleFileError extends ValidationError {
 export interface RuleFileOptions {
   /** Template syntax checker (default: the Go-template engine). */
   readonly checkTemplate?: (name: string, text: string) => Error | undefined;
+  /** Directory of named models for predictive rules (`checkRuleFiles`; default `defaultModelDir()`). */
+  readonly modelDir?: string;
+  /** Check the models predictive rules name (`checkRuleFiles`; default true). */
+  readonly checkModels?: boolean;
 }
 
+export type { ModelRef } from '../rules/predictive-config.js';
+export { checkModelRefs, MAX_PREDICTIVE_POINTS, MAX_FORECAST_LIST } from '../rules/predictive-config.js';
+
 const GROUP_KEYS = ['name', 'interval', 'limit', 'query_offset', 'labels', 'rules', 'eval_on_ingest', 'tenant'];
-const RULE_KEYS = ['record', 'alert', 'expr', 'for', 'keep_firing_for', 'labels', 'annotations'];
+const RULE_KEYS = ['record', 'alert', 'forecast', 'anomaly', 'expr', 'for', 'keep_firing_for', 'labels', 'annotations', 'model', 'lookback', 'step', 'horizons', 'quantiles', 'retrain'];
+const PREDICTIVE_KEYS = ['model', 'lookback', 'step', 'horizons', 'quantiles', 'retrain'];
+
+/** The YAML helpers predictive-rule parsing needs (kept here, passed down). */
+function helpers(ctx: Ctx): YamlHelpers {
+  return { str, duration, scalarValue, lineOf: (n, fallback) => lineOf(ctx, n, fallback) };
+}
 const CRD_KEYS = ['apiVersion', 'kind', 'metadata', 'spec'];
 const METRIC_NAME_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const TENANT_RE = /^[a-zA-Z0-9!._*'()-]{1,150}$/;
@@ -73,6 +94,7 @@ interface Ctx {
   readonly errors: RuleFileError[];
   readonly check: (name: string, text: string) => Error | undefined;
   rules: number;
+  readonly modelRefs: ModelRef[];
 }
 
 function lineOf(ctx: Ctx, n: unknown, fallback = 0): number {
@@ -170,7 +192,7 @@ function plain(m: Record<string, { value: string }>): Record<string, string> {
 /** Validates one rule; returns undefined when invalid (errors recorded). */
 function parseRule(ctx: Ctx, node: unknown, group: string, index: number): RuleConfig | undefined {
   const ruleLine = lineOf(ctx, node);
-  let name: string | undefined = peek(node, 'alert', 'record');
+  let name: string | undefined = peek(node, 'alert', 'record', 'forecast', 'anomaly');
   let bad = false;
   const err = (line: number, msg: string): void => {
     bad = true;
@@ -180,9 +202,12 @@ function parseRule(ctx: Ctx, node: unknown, group: string, index: number): RuleC
   if (!m) return undefined;
   const record = m.get('record');
   const alert = m.get('alert');
-  name = str(alert) ?? str(record);
-  if (record && alert) err(ruleLine, "only one of 'record' and 'alert' must be set");
-  else if (!record && !alert) err(ruleLine, "one of 'record' or 'alert' must be set");
+  const forecast = m.get('forecast');
+  const anomaly = m.get('anomaly');
+  name = str(alert) ?? str(record) ?? str(forecast) ?? str(anomaly);
+  const kinds = [record, alert, forecast, anomaly].filter((x) => x !== undefined).length;
+  if (kinds > 1) err(ruleLine, forecast || anomaly ? "only one of 'record', 'alert', 'forecast' and 'anomaly' must be set" : "only one of 'record' and 'alert' must be set");
+  else if (kinds === 0) err(ruleLine, "one of 'record' or 'alert' must be set"); // promtool's wording
   const exprV = m.get('expr');
   const expr = str(exprV);
   if (!exprV || expr === undefined || expr.trim() === '') err(exprV?.line ?? ruleLine, "field 'expr' must be set in rule");
@@ -200,6 +225,16 @@ function parseRule(ctx: Ctx, node: unknown, group: string, index: number): RuleC
   const labels = strMap(ctx, m.get('labels'), 'labels', err);
   for (const [k, v] of Object.entries(labels)) {
     if (!isLegacyLabelName(k) || k === '__name__') err(v.line, `invalid label name: ${JSON.stringify(k)}`);
+  }
+  if (forecast || anomaly) {
+    if (kinds > 1) return undefined;
+    const rc = parsePredictive(helpers(ctx), m, forecast ? 'forecast' : 'anomaly', (forecast ?? anomaly)!, { expr, labels: plain(labels), file: ctx.file, ruleLine, bad: () => bad }, err);
+    if (rc) ctx.modelRefs.push({ rule: rc, line: m.get('model')!.line, group, index });
+    return rc;
+  }
+  for (const f of PREDICTIVE_KEYS) {
+    const v = m.get(f);
+    if (v) err(v.line, `invalid field '${f}' in ${record ? 'recording' : 'alerting'} rule (only in forecast and anomaly rules)`);
   }
   if (record) {
     const rec = str(record);
@@ -329,19 +364,19 @@ function parseGroup(ctx: Ctx, node: unknown, seen: Set<string>): RuleGroupConfig
 }
 
 /** Parses rule-file text (all YAML documents). Never throws; problems go to `errors`. */
-export function parseRuleFileText(text: string, file: string, opts: RuleFileOptions = {}): { groups: RuleGroupConfig[]; errors: RuleFileError[]; rules: number } {
-  const ctx: Ctx = { file, lc: new LineCounter(), errors: [], check: opts.checkTemplate ?? defaultTemplater.check, rules: 0 };
+export function parseRuleFileText(text: string, file: string, opts: RuleFileOptions = {}): { groups: RuleGroupConfig[]; errors: RuleFileError[]; rules: number; modelRefs: ModelRef[] } {
+  const ctx: Ctx = { file, lc: new LineCounter(), errors: [], check: opts.checkTemplate ?? defaultTemplater.check, rules: 0, modelRefs: [] };
   const groups: RuleGroupConfig[] = [];
   if (Buffer.byteLength(text, 'utf8') > MAX_RULE_FILE_BYTES) {
     ctx.errors.push(new RuleFileError(file, 0, `file is larger than ${MAX_RULE_FILE_BYTES} bytes`));
-    return { groups, errors: ctx.errors, rules: 0 };
+    return { groups, errors: ctx.errors, rules: 0, modelRefs: [] };
   }
   let docs;
   try {
     docs = parseAllDocuments(text, { lineCounter: ctx.lc, prettyErrors: false, uniqueKeys: true });
   } catch (e) {
     ctx.errors.push(new RuleFileError(file, 0, `YAML error: ${(e as Error).message}`, undefined, undefined, undefined, { cause: e }));
-    return { groups, errors: ctx.errors, rules: 0 };
+    return { groups, errors: ctx.errors, rules: 0, modelRefs: [] };
   }
   const docList = Array.isArray(docs) ? docs : [];
   const seen = new Set<string>();
@@ -391,11 +426,11 @@ export function parseRuleFileText(text: string, file: string, opts: RuleFileOpti
       if (g) groups.push(g);
     }
   }
-  return { groups, errors: ctx.errors, rules: ctx.rules };
+  return { groups, errors: ctx.errors, rules: ctx.rules, modelRefs: ctx.modelRefs };
 }
 
 /** Reads and parses one rule file (bounded in size). */
-export async function loadRuleFile(path: string, opts: RuleFileOptions = {}): Promise<{ groups: RuleGroupConfig[]; errors: RuleFileError[]; rules: number }> {
+export async function loadRuleFile(path: string, opts: RuleFileOptions = {}): Promise<{ groups: RuleGroupConfig[]; errors: RuleFileError[]; rules: number; modelRefs?: ModelRef[] }> {
   try {
     const st = await stat(path);
     if (!st.isFile()) return { groups: [], errors: [new RuleFileError(path, 0, 'not a regular file')], rules: 0 };
@@ -498,8 +533,13 @@ export async function checkRuleFiles(files: string[], opts: RuleFileOptions = {}
   for (const f of files) {
     const r = await loadRuleFile(resolve(f), opts);
     errors.push(...r.errors.map((e) => (e.file === resolve(f) ? new RuleFileError(f, e.line, e.detail, e.group, e.rule, e.ruleIndex, { cause: e.cause }) : e)));
+    if (opts.checkModels ?? true) {
+      const bad = await checkModelRefs(r.modelRefs ?? [], opts.modelDir ?? defaultModelDir());
+      errors.push(...bad.map((b) => new RuleFileError(f, b.ref.line, b.detail, b.ref.group, b.name, b.ref.index, { cause: b.cause })));
+    }
     groups += r.groups.length;
     rules += r.groups.reduce((n, g) => n + g.rules.length, 0);
   }
   return { errors, groups, rules };
 }
+

@@ -4,6 +4,8 @@
  */
 import { labelsToObject } from '../model/labels.js';
 import { AlertingRule } from './alerting.js';
+import { AnomalyRule } from './anomaly.js';
+import { ForecastRule } from './forecast.js';
 import type { RuleGroup } from './group.js';
 import { RecordingRule } from './recording.js';
 import type { Alert, RuleEvaluation, RuleHealth } from './rule.js';
@@ -52,13 +54,26 @@ export interface ApiRecordingRule extends ApiRuleBase {
   type: 'recording';
 }
 
+/**
+ * A predictive rule (vigil extension) as the API shows it: typed `recording` (it records
+ * series, and Prometheus clients know only two types) with `kind` saying which.
+ */
+export interface ApiPredictiveRule extends ApiRecordingRule {
+  kind: 'forecast' | 'anomaly';
+  model: string;
+  lookbackSeconds: number;
+  stepSeconds: number;
+  /** Forecast rules: rolling accuracy per horizon (NaN before the first scored forecast is left out). */
+  accuracy?: { horizon: string; meanAbsError: number; bandCoverage: number; scored: number }[];
+}
+
 /** A group as the API shows it. */
 export interface ApiRuleGroup {
   name: string;
   file: string;
   interval: number;
   limit: number;
-  rules: (ApiAlertingRule | ApiRecordingRule)[];
+  rules: (ApiAlertingRule | ApiRecordingRule | ApiPredictiveRule)[];
   evaluationTime: number;
   lastEvaluation: string;
 }
@@ -122,7 +137,7 @@ export function rulesApiData(groups: readonly RuleGroup[], filter: RulesFilter =
   for (const g of groups) {
     if (filter.groupNames?.length && !filter.groupNames.includes(g.name)) continue;
     if (filter.files?.length && !filter.files.includes(g.file)) continue;
-    const rules: (ApiAlertingRule | ApiRecordingRule)[] = [];
+    const rules: (ApiAlertingRule | ApiRecordingRule | ApiPredictiveRule)[] = [];
     for (const r of g.rules()) {
       if (filter.ruleNames?.length && !filter.ruleNames.includes(r.name)) continue;
       const base = {
@@ -151,6 +166,23 @@ export function rulesApiData(groups: readonly RuleGroup[], filter: RulesFilter =
       } else if (r instanceof RecordingRule) {
         if (filter.type === 'alert') continue;
         const o: ApiRecordingRule = { type: 'recording', ...base, query: r.query, labels: { ...r.config.labels } };
+        if (lastError) o.lastError = lastError;
+        rules.push(o);
+      }      else if (r instanceof ForecastRule || r instanceof AnomalyRule) {
+        if (filter.type === 'alert') continue;
+        const o: ApiPredictiveRule = {
+          type: 'recording',
+          kind: r.kind,
+          ...base,
+          query: r.query,
+          labels: { ...r.config.labels },
+          model: r.config.model,
+          lookbackSeconds: r.config.lookback / 1000,
+          stepSeconds: r.config.step / 1000,
+        };
+        if (r instanceof ForecastRule) {
+          o.accuracy = r.accuracy().filter((a) => a.scored > 0).map((a) => ({ horizon: a.horizon, meanAbsError: a.meanAbsError, bandCoverage: a.coverage, scored: a.scored }));
+        }
         if (lastError) o.lastError = lastError;
         rules.push(o);
       }

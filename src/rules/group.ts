@@ -10,13 +10,19 @@ import { labelsKey, type Labels } from '../model/labels.js';
 import { nopLogger, type Logger } from '../model/logger.js';
 import { STALE_NAN } from '../model/samples.js';
 import type { Sample } from '../promql/engine/values.js';
-import type { Appendable, Queryable } from '../storage/interface.js';
+import type { Appendable, Queryable, SeriesRef } from '../storage/interface.js';
+import { RetrainScheduler } from '../ml/retrain.js';
 import { AlertingRule, generatorURL } from './alerting.js';
+import { AnomalyRule } from './anomaly.js';
 import { errMessage, monoMs } from './base.js';
+import { ForecastRule } from './forecast.js';
 import { ruleMetrics, type RuleMetrics } from './metrics.js';
+import { formatHorizon, registryFor, type PredictiveDeps, type PredictiveRuleOptions } from './predictive-base.js';
+import { predictiveMetrics } from './predictive-metrics.js';
+import type { RangeQueryFunc } from './predictive-window.js';
 import { RecordingRule } from './recording.js';
 import { restoreForState } from './restore.js';
-import type { EvalContext, NotifyFunc, QueryFunc, Rule, RuleConfig, RuleGroupConfig, SeriesSink } from './rule.js';
+import { ruleConfigName, type EvalContext, type NotifyFunc, type QueryFunc, type Rule, type RuleConfig, type RuleGroupConfig, type SeriesSink } from './rule.js';
 import { selectedNames, type SelectedNames } from './selectors.js';
 import type { Templater } from './templating.js';
 
@@ -41,6 +47,17 @@ export interface GroupDeps {
   readonly outageToleranceMs: number;
   /** `--rules.alert.for-grace-period` (default 10m). */
   readonly gracePeriodMs: number;
+  /** Range queries, for predictive rules whose `expr` is not a plain selector (they read `queryable` otherwise). */
+  readonly queryRange?: RangeQueryFunc;
+  /** Predictive rules (forecast, anomaly): model registry, refits. */
+  readonly predictive?: PredictiveDeps;
+}
+
+/** A forecast or anomaly rule. */
+type PredictiveRule = ForecastRule | AnomalyRule;
+
+function isPredictive(r: Rule): r is PredictiveRule {
+  return r instanceof ForecastRule || r instanceof AnomalyRule;
 }
 
 /** Options of a {@link RuleGroup}. */
@@ -68,7 +85,10 @@ export function groupKey(file: string, name: string): string {
 /** Identity of a rule for state carry-over on reload: kind, name, labels and expression. */
 export function ruleIdentity(r: RuleConfig): string {
   const labels = Object.entries(r.labels).sort((a, b) => (a[0] < b[0] ? -1 : 1));
-  return JSON.stringify([r.kind, r.kind === 'alerting' ? r.alert : r.record, labels, r.expr]);
+  const id: unknown[] = [r.kind, ruleConfigName(r), labels, r.expr];
+  if (r.kind === 'forecast') id.push(r.model, r.step, r.horizons, r.quantiles);
+  else if (r.kind === 'anomaly') id.push(r.model, r.step);
+  return JSON.stringify(id);
 }
 
 /** Comparable form of a group config (positions ignored). */
@@ -108,6 +128,9 @@ export class RuleGroup {
   private ingestQueued = false;
   private lastIngestStart = -Infinity;
   private abort = new AbortController();
+  private retrain: RetrainScheduler | undefined;
+  private readonly outKeys = new WeakMap<Labels, string>();
+  private readonly outRefs = new WeakMap<Labels, SeriesRef>();
 
   constructor(
     readonly config: RuleGroupConfig,
@@ -130,7 +153,10 @@ export class RuleGroup {
     this.prevSeries = this.ruleList.map(() => new Map());
     for (const r of this.ruleList) {
       if (r instanceof RecordingRule) this.ownOutputs.add(r.config.record);
-      const e = (r as RecordingRule | AlertingRule).expr;
+      if (r instanceof ForecastRule) this.ownOutputs.add(r.name);
+      if (r instanceof AnomalyRule) for (const sfx of ['', ':yhat', ':yhat_lower', ':yhat_upper']) this.ownOutputs.add(r.name + sfx);
+      if (isPredictive(r)) void r.prepare();
+      const e = (r as RecordingRule | AlertingRule | PredictiveRule).expr;
       if (e) selectedNames(e, this.selected);
     }
     this.metrics.rules(this.key, this.ruleList.length, this.interval / 1000);
@@ -151,11 +177,40 @@ export class RuleGroup {
             logger: this.logger,
           },
         );
+      case 'forecast':
+        return new ForecastRule({ ...rc, labels }, this.predictiveOptions());
+      case 'anomaly':
+        return new AnomalyRule({ ...rc, labels }, this.predictiveOptions());
       default: {
         const never: never = rc;
         throw new Error(`unknown rule kind ${JSON.stringify(never)}`);
       }
     }
+  }
+
+  private predictiveOptions(): PredictiveRuleOptions {
+    const p = this.deps.predictive;
+    return {
+      models: registryFor(p, this.logger),
+      source: {
+        ...(this.deps.queryable ? { queryable: this.deps.queryable } : {}),
+        ...(this.deps.queryRange ? { queryRange: this.deps.queryRange } : {}),
+      },
+      metrics: predictiveMetrics(this.deps.registry),
+      logger: this.logger,
+      clock: this.clock,
+      ...(p?.maxSeries !== undefined ? { maxSeries: p.maxSeries } : {}),
+      ...(p?.trainer ? { trainer: p.trainer } : {}),
+      ...(p?.loadBytes ? { loadBytes: p.loadBytes } : {}),
+    };
+  }
+
+  /**
+   * Waits until the models of the group's predictive rules are loaded (or failed: such a rule is
+   * then unhealthy with the reason, the others run). Never rejects.
+   */
+  async prepare(): Promise<void> {
+    await Promise.all(this.ruleList.filter(isPredictive).map((r) => r.prepare()));
   }
 
   /** The rules, in file order. */
@@ -222,10 +277,21 @@ export class RuleGroup {
         }
         const cur = new Map<string, Labels>();
         const app = this.deps.appendable.appender();
-        for (const s of res.series) {
-          cur.set(labelsKey(s.metric), s.metric);
-          if (s.h) app.appendHistogram(0, s.metric, evalTs, s.h);
-          else app.append(0, s.metric, evalTs, s.f);
+        if (isPredictive(rule)) {
+          // Predictive rules reuse their output label objects: cache keys and series refs.
+          for (const s of res.series) {
+            let k = this.outKeys.get(s.metric);
+            if (k === undefined) this.outKeys.set(s.metric, (k = labelsKey(s.metric)));
+            cur.set(k, s.metric);
+            const ref = app.append(this.outRefs.get(s.metric) ?? 0, s.metric, evalTs, s.f);
+            if (ref) this.outRefs.set(s.metric, ref);
+          }
+        } else {
+          for (const s of res.series) {
+            cur.set(labelsKey(s.metric), s.metric);
+            if (s.h) app.appendHistogram(0, s.metric, evalTs, s.h);
+            else app.append(0, s.metric, evalTs, s.f);
+          }
         }
         const prev = this.prevSeries[i]!;
         for (const [k, l] of prev) if (!cur.has(k)) app.append(0, l, evalTs, STALE_NAN);
@@ -288,7 +354,35 @@ export class RuleGroup {
     if (this.running) return;
     this.running = true;
     if (this.abort.signal.aborted) this.abort = new AbortController();
+    this.startRetrain();
     this.loop = this.runLoop();
+  }
+
+  /** Schedules refits of predictive rules (`retrain:` on the rule, else the global schedule). */
+  private startRetrain(): void {
+    const p = this.deps.predictive;
+    const jobs = this.ruleList.flatMap((r, i) => (isPredictive(r) && (r.config.retrain ?? p?.retrain) ? [{ r, i, expr: (r.config.retrain ?? p?.retrain)! }] : []));
+    if (jobs.length === 0) return;
+    const byName = new Map<string, PredictiveRule>();
+    this.retrain = new RetrainScheduler({
+      onModel: (name, bytes) => byName.get(name)?.swapModel(bytes),
+      logger: this.logger,
+      ...(p?.schedule ? { schedule: p.schedule } : {}),
+    });
+    for (const { r, i, expr } of jobs) {
+      const name = `${this.key}#${i}:${r.name}`;
+      byName.set(name, r);
+      try {
+        this.retrain.add(name, expr, (signal) => r.retrainBytes(signal));
+      } catch (e) {
+        this.logger.error('invalid retrain schedule', { rule: r.name, err: errMessage(e) });
+      }
+    }
+  }
+
+  /** Names of the refit jobs of this group (for tests and debugging). */
+  retrainJobs(): RetrainScheduler | undefined {
+    return this.retrain;
   }
 
   private sleep(ms: number): Promise<void> {
@@ -337,6 +431,8 @@ export class RuleGroup {
   /** Stops the loop and waits for a running iteration to finish. */
   async stop(): Promise<void> {
     this.running = false;
+    this.retrain?.stop();
+    this.retrain = undefined;
     if (this.sleepTimer) clearTimeout(this.sleepTimer);
     if (this.ingestTimer) clearTimeout(this.ingestTimer);
     this.ingestTimer = undefined;
@@ -372,6 +468,8 @@ export class RuleGroup {
       const old = from.ruleList[fi]!;
       if (r instanceof AlertingRule && old instanceof AlertingRule) r.copyStateFrom(old);
       else if (r instanceof RecordingRule && old instanceof RecordingRule) r.copyStateFrom(old);
+      else if (r instanceof ForecastRule && old instanceof ForecastRule) r.copyStateFrom(old);
+      else if (r instanceof AnomalyRule && old instanceof AnomalyRule) r.copyStateFrom(old);
     });
     from.prevSeries.forEach((m, i) => {
       if (!used.has(i)) for (const l of m.values()) this.staleSeries.push(l);
@@ -403,5 +501,10 @@ export class RuleGroup {
   /** Forgets the group's self-metrics (it was removed). */
   dropMetrics(): void {
     this.metrics.remove(this.key);
+    const pm = predictiveMetrics(this.deps.registry);
+    for (const r of this.ruleList) {
+      if (r instanceof ForecastRule) pm.remove(r.name, r.config.horizons.map(formatHorizon));
+      else if (r instanceof AnomalyRule) pm.remove(r.name);
+    }
   }
 }

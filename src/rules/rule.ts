@@ -62,8 +62,66 @@ export interface AlertingRuleConfig {
   readonly pos: SourcePos;
 }
 
-/** Rule kinds in a group. Predictive kinds (forecast, anomaly) join this union later. */
-export type RuleConfig = RecordingRuleConfig | AlertingRuleConfig;
+/**
+ * vigil extension: a forecast rule. `expr` is resampled at `step` over `lookback` and fed to a
+ * forecaster model; the output is `<forecast>{<input labels>, horizon, quantile}`. Durations in ms.
+ */
+export interface ForecastRuleConfig {
+  readonly kind: 'forecast';
+  /** Output metric name. */
+  readonly forecast: string;
+  readonly expr: string;
+  /** Model name (a file `<models dir>/<name>.onnx`) or a path to an `.onnx` file. */
+  readonly model: string;
+  readonly lookback: number;
+  readonly step: number;
+  /** Horizons (ms), each a multiple of `step`. */
+  readonly horizons: readonly number[];
+  /** Quantile levels in (0, 1). */
+  readonly quantiles: readonly number[];
+  /** Optional node-cron schedule of online refits. */
+  readonly retrain?: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly pos: SourcePos;
+}
+
+/**
+ * vigil extension: an anomaly rule. `expr` is resampled at `step`; `lookback` is the history
+ * read for a new series (the model window plus warm-up of the online score). Outputs `<anomaly>`
+ * (score, > 1 anomalous) and `<anomaly>:yhat`, `:yhat_lower`, `:yhat_upper`. Durations in ms.
+ */
+export interface AnomalyRuleConfig {
+  readonly kind: 'anomaly';
+  /** Output metric name of the score. */
+  readonly anomaly: string;
+  readonly expr: string;
+  readonly model: string;
+  readonly lookback: number;
+  readonly step: number;
+  readonly retrain?: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly pos: SourcePos;
+}
+
+/** Predictive rule kinds (vigil extension). */
+export type PredictiveRuleConfig = ForecastRuleConfig | AnomalyRuleConfig;
+
+/** Rule kinds in a group. */
+export type RuleConfig = RecordingRuleConfig | AlertingRuleConfig | PredictiveRuleConfig;
+
+/** The name a rule is known by (alert, record, forecast or anomaly). */
+export function ruleConfigName(r: RuleConfig): string {
+  switch (r.kind) {
+    case 'recording':
+      return r.record;
+    case 'alerting':
+      return r.alert;
+    case 'forecast':
+      return r.forecast;
+    case 'anomaly':
+      return r.anomaly;
+  }
+}
 
 /** A validated rule group. Durations in ms; `interval` 0 means the global evaluation interval. */
 export interface RuleGroupConfig {

@@ -24,12 +24,19 @@ function hasPromtool(): boolean {
   }
 }
 const PROMTOOL = hasPromtool();
+/**
+ * Packs with vigil's predictive rule kinds (`forecast:`, `anomaly:`): promtool rejects those
+ * rule fields, so these files (and their unit tests) are checked by vigil only.
+ */
+const VIGIL_ONLY = new Set(['predictive.yaml']);
+const PROMTOOL_PACKS = PACKS.filter((p) => !VIGIL_ONLY.has(p));
+const PROMTOOL_TESTS = TESTS.filter((t) => !VIGIL_ONLY.has(t.replace(/\.test\.yaml$/, '.yaml')));
 /** True once the Go-template engine replaced the minimal stand-in templater. */
 const GO_TEMPLATES = defaultTemplater !== basicTemplater;
 
 describe('rule packs', () => {
-  it('ships the three packs, each with a unit-test file', () => {
-    expect(PACKS).toEqual(['kubernetes-node.yaml', 'node.yaml', 'slo-burn-rate.yaml']);
+  it('ships the packs, each with a unit-test file', () => {
+    expect(PACKS).toEqual(['kubernetes-node.yaml', 'node.yaml', 'predictive.yaml', 'slo-burn-rate.yaml']);
     expect(TESTS).toEqual(PACKS.map((p) => p.replace(/\.yaml$/, '.test.yaml')));
   });
 
@@ -87,10 +94,15 @@ describe('rule packs', () => {
     });
   }
 
-  it.skipIf(!PROMTOOL)('pass promtool check rules and promtool test rules', () => {
-    const check = spawnSync('promtool', ['check', 'rules', ...PACKS], { cwd: RULES, encoding: 'utf8' });
+  it.skipIf(!PROMTOOL)('pass promtool check rules and promtool test rules (predictive packs excluded)', () => {
+    const check = spawnSync('promtool', ['check', 'rules', ...PROMTOOL_PACKS], { cwd: RULES, encoding: 'utf8' });
     expect(check.status, check.stdout + check.stderr).toBe(0);
-    const test = spawnSync('promtool', ['test', 'rules', ...TESTS.map((t) => 'tests/' + t)], { cwd: RULES, encoding: 'utf8' });
+    const test = spawnSync('promtool', ['test', 'rules', ...PROMTOOL_TESTS.map((t) => 'tests/' + t)], { cwd: RULES, encoding: 'utf8' });
     expect(test.status, test.stdout + test.stderr).toBe(0);
+  });
+
+  it.skipIf(!PROMTOOL)('promtool rejects the predictive pack (why it is excluded above)', () => {
+    const check = spawnSync('promtool', ['check', 'rules', ...VIGIL_ONLY], { cwd: RULES, encoding: 'utf8' });
+    expect(check.status).not.toBe(0);
   });
 });

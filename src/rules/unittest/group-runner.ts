@@ -12,6 +12,8 @@ import { histogramEquals } from '../../promql/engine/histogram-ops.js';
 import { parseHistogramLiteral, parseSeriesLabels, parseSeriesLine, placeSeriesValues, type SeriesPoint } from '../../promql/series-notation.js';
 import { AlertingRule } from '../alerting.js';
 import { RuleGroup } from '../group.js';
+import type { PredictiveDeps } from '../predictive-base.js';
+import { engineRangeQueryFunc } from '../predictive-window.js';
 import { engineQueryFunc } from '../query-func.js';
 import type { RuleGroupConfig } from '../rule.js';
 import type { Templater } from '../templating.js';
@@ -29,6 +31,8 @@ export interface GroupRunOptions {
   /** Receives debug lines. */
   readonly log?: (line: string) => void;
   readonly logger?: Logger;
+  /** Models for forecast/anomaly rules (default: the shipped models directory). */
+  readonly predictive?: PredictiveDeps;
 }
 
 interface LoadedSeries {
@@ -150,6 +154,10 @@ export async function runTestGroup(file: UnitTestFile, tg: TestGroup, opts: Grou
         {
           query,
           appendable: head,
+          // Predictive rules (vigil extension) read their input windows from the store.
+          queryable: head,
+          queryRange: engineRangeQueryFunc(engine, head),
+          ...(opts.predictive ? { predictive: opts.predictive } : {}),
           externalLabels: tg.externalLabels,
           externalURL: tg.externalURL,
           resendDelayMs: 60_000,
@@ -161,6 +169,8 @@ export async function runTestGroup(file: UnitTestFile, tg: TestGroup, opts: Grou
         { defaultIntervalMs: evalInterval, restore: false },
       ),
   );
+
+  for (const g of groups) await g.prepare();
 
   // Alert checks, grouped by eval_time, in time order.
   const alertTimes = [...new Set(tg.alertRuleTests.map((a) => a.evalTime))].sort((a, b) => a - b);

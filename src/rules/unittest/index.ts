@@ -14,6 +14,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { expandGlob, loadRuleFile } from '../../config/rule-files.js';
 import type { Logger } from '../../model/logger.js';
+import type { PredictiveDeps } from '../predictive-base.js';
 import type { RuleGroupConfig } from '../rule.js';
 import type { Templater } from '../templating.js';
 import { runTestGroup } from './group-runner.js';
@@ -32,6 +33,8 @@ export interface RuleTestOptions {
   /** Template engine for alert labels/annotations (default: the rules' default). */
   readonly templater?: Templater;
   readonly logger?: Logger;
+  /** Models for forecast/anomaly rules (default: the shipped models directory). */
+  readonly predictive?: PredictiveDeps;
 }
 
 /** Result of {@link runRuleTests}. */
@@ -125,6 +128,7 @@ export async function runRuleTestFile(path: string, opts: RuleTestOptions = {}, 
         fuzzyCompare: file.fuzzyCompare,
         ...(opts.templater ? { templater: opts.templater } : {}),
         ...(opts.logger ? { logger: opts.logger } : {}),
+        ...(opts.predictive ? { predictive: opts.predictive } : {}),
         ...(opts.debug ? { debug: true, log } : {}),
       })),
     );
