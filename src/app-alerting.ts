@@ -12,8 +12,12 @@ import type { Clock } from './model/clock.js';
 import { labelsGet, METRIC_NAME, type Labels } from './model/labels.js';
 import type { Logger } from './model/logger.js';
 import { AlertmanagerNotifier } from './notify/index.js';
+import { Correlator, type CorrelationConfig } from './correlate/index.js';
+import { annotateAlertsApi, annotateRulesApi, correlateAlerts, firstAlertName } from './correlate/wiring.js';
+import { noopTracer, type VigilTracer } from './tracing/tracer.js';
+import { RuleTracing } from './tracing/rules.js';
 import type { Engine } from './promql/engine/index.js';
-import { RuleManager, alertsApiData, engineQueryFunc, notifierFunc, rulesApiData, type RulesFilter } from './rules/index.js';
+import { RuleManager, alertsApiData, engineQueryFunc, notifierFunc, rulesApiData, type RulesFilter, engineRangeQueryFunc } from './rules/index.js';
 import type { Sample } from './promql/engine/values.js';
 import type { QueryFunc, RuleGroupConfig, SeriesSink } from './rules/rule.js';
 import type { Appendable, Appender, Storage } from './storage/interface.js';
@@ -33,6 +37,12 @@ export interface AlertingOptions {
   readonly resendDelayMs: number;
   readonly outageToleranceMs: number;
   readonly gracePeriodMs: number;
+  /** Self-tracing (default: off). Fixed for the life of this alerting path. */
+  readonly tracer?: VigilTracer;
+  /** Start the groups' evaluation loops (default true; benchmarks drive {@link Alerting.evalAt} with false). */
+  readonly autoStart?: boolean;
+  /** Replaces the Elasticsearch client/fetch of correlators (tests). */
+  readonly correlatorDeps?: Pick<import('./correlate/index.js').CorrelatorOptions, 'esClient' | 'fetch'>;
 }
 
 /** The parts of the config one tenant's alerting path uses. */
@@ -42,6 +52,8 @@ export interface AlertingView {
   readonly externalLabels: Readonly<Record<string, string>>;
   /** Global `evaluation_interval` (ms). */
   readonly evaluationInterval: number;
+  /** The tenant's validated `correlation:` section (absent = correlation off). */
+  readonly correlation?: CorrelationConfig;
 }
 
 /** The running alerting path. */
@@ -56,8 +68,15 @@ export interface Alerting {
   counts(): { groups: number; rules: number };
   rules(filter?: RulesFilter): unknown;
   alerts(): unknown;
+  /** Evaluates every group once at `ts`, concurrently as their loops would (tests, benchmarks). */
+  evalAt(ts: number): Promise<void>;
+  /** The running correlator (undefined when correlation is off). */
+  correlator(): Correlator | undefined;
   stop(): Promise<void>;
 }
+
+/** Synthesized-series key of the correlation series (not a rule group key: those contain ';'). */
+const CORRELATION_KEY = '\u0000correlation';
 
 /** Sends each group's output to several sinks. */
 function fanout(sinks: () => readonly SeriesSink[]): SeriesSink {
@@ -78,16 +97,31 @@ export function createAlerting(opts: AlertingOptions): Alerting {
   let notifierKey = '';
   let sender: RemoteWriteSender | undefined;
   let senderKey = '';
+  let correlator: Correlator | undefined;
+  let correlatorKey = '';
   let ingestEnabled = false;
   const log = opts.logger;
+  const tracer = opts.tracer ?? noopTracer;
+  const tracing = new RuleTracing(tracer);
   const manager = new RuleManager({
-    query: opts.query ?? engineQueryFunc(opts.engine, opts.storage),
+    query: tracing.query(opts.query ?? engineQueryFunc(opts.engine, opts.storage)),
+    // Predictive rules whose expr is not a plain selector read their windows with range queries.
+    queryRange: engineRangeQueryFunc(opts.engine, opts.storage),
     queryable: opts.storage,
     appendable: opts.storage,
     notify: (alerts, meta) => {
-      if (notifier) notifierFunc(notifier)(alerts, meta);
+      if (alerts.length === 0 || (!notifier && !correlator)) return;
+      const alertname = firstAlertName(alerts);
+      const span = tracer.enabled ? tracer.startSpan('rules.notify', { ...(tracing.parentFor(alertname) ? { childOf: tracing.parentFor(alertname)! } : {}), tags: { alerts: alerts.length, ...(alertname !== undefined ? { alertname } : {}) } }) : undefined;
+      try {
+        // Correlation never waits: request() queues background work, annotate() reads its cache.
+        const out = correlator ? correlateAlerts(alerts, correlator, span) : alerts;
+        if (notifier) notifierFunc(notifier)(out, meta);
+      } finally {
+        span?.finish();
+      }
     },
-    sink: fanout(() => (sender ? [synthesized, sender] : [synthesized])),
+    sink: tracing.sink(fanout(() => (sender ? [synthesized, sender] : [synthesized]))),
     clock: opts.clock,
     logger: log.with({ component: 'rules' }),
     registry: opts.registry,
@@ -97,6 +131,7 @@ export function createAlerting(opts: AlertingOptions): Alerting {
     outageToleranceMs: opts.outageToleranceMs,
     gracePeriodMs: opts.gracePeriodMs,
     defaultIntervalMs: 60_000,
+    ...(opts.autoStart !== undefined ? { autoStart: opts.autoStart } : {}),
   });
 
   return {
@@ -112,6 +147,7 @@ export function createAlerting(opts: AlertingOptions): Alerting {
               registry: opts.registry,
               logger: log.with({ component: 'notifier' }),
               clock: opts.clock,
+              tracer,
             })
           : undefined;
         notifierKey = amKey;
@@ -132,6 +168,24 @@ export function createAlerting(opts: AlertingOptions): Alerting {
         senderKey = rwKey;
         if (old) void old.flush(5000).then(() => old.stop());
       }
+      const coKey = view.correlation ? JSON.stringify(view.correlation) : '';
+      if (coKey !== correlatorKey) {
+        correlator?.stop();
+        correlator = view.correlation
+          ? new Correlator({
+              config: view.correlation,
+              storage: opts.storage,
+              registry: opts.registry,
+              logger: log,
+              clock: opts.clock,
+              tracer,
+              ...(opts.correlatorDeps ?? {}),
+            })
+          : undefined;
+        correlatorKey = coKey;
+        if (correlator) log.info('correlation enabled', { elasticsearch: view.correlation?.elasticsearch !== undefined, jaeger: view.correlation?.jaeger !== undefined });
+      }
+      tracing.setGroups(groups);
       manager.setDefaults({
         defaultIntervalMs: view.evaluationInterval,
         externalLabels: view.externalLabels,
@@ -179,17 +233,27 @@ export function createAlerting(opts: AlertingOptions): Alerting {
       };
     },
 
-    exposition: async (registry, tenantLabel) =>
-      synthesized.exposition({ exclude: new Set(registry.getMetricsAsArray().map((m) => m.name)), ...(tenantLabel !== undefined ? { tenantLabel } : {}) }),
+    exposition: async (registry, tenantLabel) => {
+      // Correlation results as series (vigil_alert_correlated_*), refreshed at each exposition.
+      if (correlator) synthesized.publish(CORRELATION_KEY, opts.clock.now(), correlator.series(opts.clock.now()));
+      else synthesized.drop(CORRELATION_KEY);
+      return synthesized.exposition({ exclude: new Set(registry.getMetricsAsArray().map((m) => m.name)), ...(tenantLabel !== undefined ? { tenantLabel } : {}) });
+    },
     counts: () => {
       const gs = manager.groups();
       return { groups: gs.length, rules: gs.reduce((n, g) => n + g.config.rules.length, 0) };
     },
-    rules: (filter) => rulesApiData(manager.groups(), filter ?? {}),
-    alerts: () => alertsApiData(manager.groups()),
+    rules: (filter) => annotateRulesApi(rulesApiData(manager.groups(), filter ?? {}), correlator),
+    alerts: () => annotateAlertsApi(alertsApiData(manager.groups()), correlator),
+    correlator: () => correlator,
+    evalAt: async (ts) => {
+      await Promise.all(manager.groups().map((g) => g.evalAt(ts)));
+    },
 
     async stop() {
       await manager.stop();
+      tracing.close();
+      correlator?.stop();
       await notifier?.flush(5000).catch(() => {});
       await notifier?.stop();
       await sender?.flush(5000).catch(() => {});

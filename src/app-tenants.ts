@@ -12,6 +12,8 @@ import { createAlerting, type Alerting, type AlertingView } from './app-alerting
 import type { RuleGroupConfig } from './rules/rule.js';
 import type { TenancyConfig, TenantLimitsConfig, VigilConfig } from './config/types.js';
 import { createRemoteWriteHandler } from './ingest/remote-write/index.js';
+import { parseCorrelationConfig, type CorrelationConfig, type CorrelatorOptions } from './correlate/index.js';
+import { noopTracer, type VigilTracer } from './tracing/tracer.js';
 import type { Clock } from './model/clock.js';
 import { ValidationError } from './model/errors.js';
 import type { Logger } from './model/logger.js';
@@ -48,6 +50,35 @@ export interface TenantsOptions {
   readonly gracePeriodMs: number;
   /** Current authenticator (undefined = no authentication). */
   readonly auth: () => Authenticator | undefined;
+  /** Self-tracing (default off). */
+  readonly tracer?: VigilTracer;
+  /** Replaces the correlators' Elasticsearch client / fetch (tests). */
+  readonly correlatorDeps?: Pick<CorrelatorOptions, 'esClient' | 'fetch'>;
+}
+
+/**
+ * Wraps a remote-write handler in a `remote_write.request` span (method, tenant, body size,
+ * status). Decode and append happen inside the handler (another engineer's module) and get no
+ * child spans from out here.
+ */
+export function tracedRawHandler(inner: RawHandler, tracer: VigilTracer, tenant: string): RawHandler {
+  if (!tracer.enabled) return inner;
+  return async (req, res) => {
+    const len = Number(req.headers['content-length'] ?? NaN);
+    const span = tracer.startSpan('remote_write.request', {
+      tags: { 'span.kind': 'server', tenant, ...(Number.isFinite(len) ? { 'http.request_content_length': len } : {}), ...(typeof req.headers['content-encoding'] === 'string' ? { encoding: req.headers['content-encoding'] } : {}) },
+    });
+    try {
+      await inner(req, res);
+      span.setTag('http.status_code', res.statusCode);
+      if (res.statusCode >= 500) span.setTag('error', true);
+    } catch (e) {
+      span.fail(e);
+      throw e;
+    } finally {
+      span.finish();
+    }
+  };
 }
 
 /** One tenant's runtime. */
@@ -144,6 +175,8 @@ export class Tenants implements WebTenancy {
       resendDelayMs: this.opts.resendDelayMs,
       outageToleranceMs: this.opts.outageToleranceMs,
       gracePeriodMs: this.opts.gracePeriodMs,
+      tracer: this.opts.tracer ?? noopTracer,
+      ...(this.opts.correlatorDeps ? { correlatorDeps: this.opts.correlatorDeps } : {}),
     });
     const rt: TenantRuntime = { tenant, storage, limiter, alerting, registry };
     this.runtimes.set(tenant, rt);
@@ -153,14 +186,31 @@ export class Tenants implements WebTenancy {
   /** The parts of the config a tenant's alerting uses. */
   private view(tenant: string): AlertingView {
     const cfg = this.opts.config();
-    if (tenant === this.defaultTenant) return { alerting: cfg.alerting, remoteWrite: cfg.remoteWrite, externalLabels: cfg.global.externalLabels, evaluationInterval: cfg.global.evaluationInterval };
+    if (tenant === this.defaultTenant) {
+      const correlation = this.correlation(cfg.correlation, 'correlation');
+      return { alerting: cfg.alerting, remoteWrite: cfg.remoteWrite, externalLabels: cfg.global.externalLabels, evaluationInterval: cfg.global.evaluationInterval, ...(correlation ? { correlation } : {}) };
+    }
     const s = this.tenancy().tenants[tenant];
+    // A tenant's own `correlation:` section; without one it has no correlation (the top-level
+    // section belongs to the default tenant: its backends may hold other tenants' data).
+    const correlation = this.correlation(s?.correlation, `tenancy.tenants.${tenant}.correlation`);
     return {
       alerting: s?.alerting ?? { alertmanagers: [], alertRelabelConfigs: [] },
       remoteWrite: [],
       externalLabels: { ...cfg.global.externalLabels, ...s?.externalLabels },
       evaluationInterval: cfg.global.evaluationInterval,
+      ...(correlation ? { correlation } : {}),
     };
+  }
+
+  /** Parses a raw `correlation:` section (validated at config load; a failure here turns it off). */
+  private correlation(raw: unknown, path: string): CorrelationConfig | undefined {
+    try {
+      return parseCorrelationConfig(raw, path);
+    } catch (e) {
+      this.opts.logger.error('invalid correlation config, correlation off', { path, err: (e as Error).message });
+      return undefined;
+    }
   }
 
   /** An engine with the tenant's query limits (rebuilt when they change). */
@@ -252,7 +302,7 @@ export class Tenants implements WebTenancy {
     if (!cfg.receiver.enabled) return undefined;
     if (!this.runtimes.has(t.tenant)) await this.storages.get(t.tenant);
     const rt = this.runtimes.get(t.tenant)!;
-    rt.rw ??= createRemoteWriteHandler({
+    rt.rw ??= tracedRawHandler(createRemoteWriteHandler({
       appendable: rt.limiter.wrap(rt.alerting.ingestAppendable(rt.storage.head), rt.storage.head),
       hasSeries: (ref) => rt.storage.head.hasSeries(ref),
       maxBodyBytes: cfg.receiver.maxBodyBytes,
@@ -263,7 +313,7 @@ export class Tenants implements WebTenancy {
       },
       registry: this.opts.registry,
       logger: this.opts.logger.with({ component: 'remote-write', tenant: t.tenant }),
-    });
+    }), this.opts.tracer ?? noopTracer, t.tenant);
     return rt.rw;
   }
 

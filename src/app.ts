@@ -28,6 +28,8 @@ import { formatExposition } from './model/metric-family.js';
 import { formatValue } from './promql/engine/format.js';
 import { parseMetricSelector } from './promql/parser/index.js';
 import { buildInfo } from './web/build-info.js';
+import { createTracer, type VigilTracer } from './tracing/tracer.js';
+import type { CorrelatorOptions } from './correlate/index.js';
 import { startWebServer, type WebServer } from './web/server.js';
 import type { ApiDroppedTarget, ApiTarget, ListenerTls, ServerLimits } from './web/types.js';
 
@@ -68,6 +70,10 @@ export interface AppOptions {
   readonly webConfigPollMs?: number;
   /** Hostile-input bounds of the HTTP server. */
   readonly serverLimits?: ServerLimits;
+  /** Self-tracing tracer to use instead of the one built from the `tracing:` section (tests). */
+  readonly tracer?: VigilTracer;
+  /** Replaces the correlators' Elasticsearch client / fetch (tests). */
+  readonly correlatorDeps?: Pick<CorrelatorOptions, 'esClient' | 'fetch'>;
 }
 
 /** A running vigil. */
@@ -165,6 +171,10 @@ export async function startApp(opts: AppOptions): Promise<App> {
   reloadOk.set(1);
   reloadTs.set(Math.floor(startTime / 1000));
 
+  // --- self-tracing (the `tracing:` section; changes take effect after a restart) -------------
+  const tracer: VigilTracer = opts.tracer ?? createTracer(loaded.config.tracing, { logger });
+  if (tracer.enabled) logger.info('self-tracing enabled', { reporter: loaded.config.tracing?.reporter.kind ?? 'custom' });
+
   // --- components that change with the config -----------------------------------------------
   let scrapes: ScrapeManager | undefined;
   let host: HostCollector | undefined;
@@ -226,6 +236,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     if (previous && JSON.stringify(previous.receiver) !== JSON.stringify(cfg.receiver) && cfg.receiver.enabled && previous.receiver.enabled) {
       logger.warn('remote_write_receiver size limits take effect after a restart');
     }
+    if (previous && JSON.stringify(previous.tracing) !== JSON.stringify(cfg.tracing)) logger.warn('tracing: changes take effect after a restart');
     await scrapes?.applyConfig(cfg.global, cfg.scrapeConfigs);
     applyHost(cfg);
     if (tenants) {
@@ -314,6 +325,8 @@ export async function startApp(opts: AppOptions): Promise<App> {
       outageToleranceMs: opts.outageToleranceMs ?? 3_600_000,
       gracePeriodMs: opts.gracePeriodMs ?? 600_000,
       auth: () => auth,
+      tracer,
+      ...(opts.correlatorDeps ? { correlatorDeps: opts.correlatorDeps } : {}),
     });
     await tenants.open();
     logger.info('storage ready (WAL replayed)', { dir: opts.storagePath, tenants: tenants.storages.tenants().length, ms: Date.now() - t0 });
@@ -327,6 +340,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     host?.stop();
     await scrapes?.stop().catch(() => {});
     await tenants?.stop().catch(() => {});
+    await tracer.close().catch(() => {});
     throw e;
   }
 
@@ -392,6 +406,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
         host?.stop();
         await scrapes?.stop(); // ends every target with staleness markers
         await tenants?.stop(); // flushes notifications and remote-write, then closes every WAL
+        await tracer.close(); // flushes buffered spans
         logger.info('vigil stopped');
       })();
       return stopping;

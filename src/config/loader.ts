@@ -28,6 +28,9 @@ import { parseDuration } from './duration.js';
 import { parseRelabelList } from './relabel.js';
 import { ConfigError, MAX_CONFIG_BYTES, parseYaml, type YNode } from './yaml-node.js';
 import { parseLimitsSection, parseTenancySection } from '../tenancy/config.js';
+import { parseCorrelationConfig } from '../correlate/config.js';
+import { parseTracingConfig, type TracingConfig } from '../tracing/config.js';
+import { ValidationError } from '../model/errors.js';
 
 export { ConfigError } from './yaml-node.js';
 
@@ -416,9 +419,85 @@ const TOP_KEYS = [
   'remote_write_receiver',
   'storage',
   'correlation',
+  'tracing',
   'tenancy',
   'limits',
 ];
+
+/**
+ * The node a validation message of a section parser points at: its message starts with a key
+ * path such as `correlation.elasticsearch.nodes[0]: ...`; the deepest existing node on that
+ * path (below `node`, whose own path is `base`) is returned, else `node`.
+ */
+function nodeForMessage(node: YNode, base: string, message: string): YNode {
+  const colon = message.indexOf(': ');
+  const p = colon > 0 ? message.slice(0, colon) : '';
+  if (!p.startsWith(base)) return node;
+  const parts = p
+    .slice(base.length)
+    .split(/\.|(?=\[)/)
+    .filter((x) => x !== '');
+  let cur = node;
+  for (const part of parts) {
+    try {
+      const idx = /^\[(\d+)\]$/.exec(part);
+      const next = idx ? cur.list()[Number(idx[1])] : cur.entries().find(([k]) => k === part)?.[1];
+      if (!next) break;
+      cur = next;
+    } catch {
+      break;
+    }
+  }
+  return cur;
+}
+
+/** Runs a section validator over a node's value, turning its errors into positioned ConfigErrors. */
+function validateSection<T>(n: YNode, base: string, parse: (raw: unknown, path: string) => T): T {
+  try {
+    return parse(n.toJS(), base);
+  } catch (e) {
+    if (e instanceof ValidationError) throw nodeForMessage(n, base, e.message).error(e.message, e);
+    throw e;
+  }
+}
+
+/**
+ * Validates `correlation:` and every `tenancy.tenants.<id>.correlation` (the sections stay raw
+ * in the config; the app parses them again with the same function).
+ */
+function checkCorrelationSections(top: YNode | undefined, tenancy: YNode | undefined): void {
+  if (top && !top.isNull) validateSection(top, 'correlation', parseCorrelationConfig);
+  if (!tenancy || tenancy.isNull) return;
+  let tenants: YNode | undefined;
+  try {
+    tenants = tenancy.entries().find(([k]) => k === 'tenants')?.[1];
+  } catch {
+    return; // the tenancy parser reports a malformed section
+  }
+  if (!tenants || tenants.isNull) return;
+  let list: [string, YNode][];
+  try {
+    list = tenants.entries();
+  } catch {
+    return;
+  }
+  for (const [id, t] of list) {
+    let co: YNode | undefined;
+    try {
+      co = t.entries().find(([k]) => k === 'correlation')?.[1];
+    } catch {
+      continue;
+    }
+    if (co && !co.isNull) validateSection(co, `tenancy.tenants.${id}.correlation`, parseCorrelationConfig);
+  }
+}
+
+/** The validated `tracing:` section (absent or `enabled: false` = tracing off). */
+function tracingSection(n: YNode | undefined): { tracing?: TracingConfig } {
+  if (!n || n.isNull) return {};
+  const t = validateSection(n, 'tracing', parseTracingConfig);
+  return t ? { tracing: t } : {};
+}
 
 /** Parses and validates config text. `file` is used in messages and (by default) to resolve relative paths. */
 export function parseConfig(text: string, file: string, opts: ParseConfigOptions = {}): VigilConfig {
@@ -449,6 +528,7 @@ export function parseConfig(text: string, file: string, opts: ParseConfigOptions
     if (names.has(rw.name)) throw rwNodes[i]!.error(`found multiple remote_write configs with name ${JSON.stringify(rw.name)}`);
     names.add(rw.name);
   }
+  checkCorrelationSections(m.get('correlation'), m.get('tenancy'));
   const raw = (k: string): Record<string, unknown> => {
     const n = m.get(k);
     return n && !n.isNull ? { [k]: n.toJS() } : {};
@@ -463,6 +543,7 @@ export function parseConfig(text: string, file: string, opts: ParseConfigOptions
     receiver: parseReceiver(m.get('remote_write_receiver')),
     storage: parseStorage(m.get('storage')),
     ...raw('correlation'),
+    ...tracingSection(m.get('tracing')),
     ...(m.has('tenancy') ? { tenancy: parseTenancySection(m.get('tenancy'), (n) => parseAlerting(n, res)) } : {}),
     ...(m.has('limits') ? { limits: parseLimitsSection(m.get('limits')) } : {}),
   };

@@ -3,6 +3,7 @@
  * The file format is Prometheus's (`global`, `scrape_configs`, `rule_files`, `alerting`,
  * `remote_write`) plus vigil's own sections. Durations are milliseconds here.
  */
+import type { TracingConfig } from '../tracing/config.js';
 
 /** `global:` */
 export interface GlobalConfig {
@@ -146,8 +147,13 @@ export interface VigilConfig {
   readonly host: HostConfig;
   readonly receiver: ReceiverConfig;
   readonly storage: StorageConfig;
-  /** Sections of later issues, kept raw until their issue defines them. */
+  /**
+   * `correlation:` kept raw (validated at load by `correlate/config`'s `parseCorrelationConfig`,
+   * which the app runs again to build the correlator).
+   */
   readonly correlation?: unknown;
+  /** `tracing:` self-tracing with jaeger-client (absent = off). */
+  readonly tracing?: TracingConfig;
   /** `tenancy:` (absent = single tenant, everything in the default tenant `anonymous`). */
   readonly tenancy?: TenancyConfig;
   /** `limits:` per-tenant limits (absent = the built-in defaults). */

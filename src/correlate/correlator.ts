@@ -81,6 +81,8 @@ interface Entry {
   /** When the last run that stored a result finished, and whether a backend failed in it. */
   ranAt: number;
   partial: boolean;
+  /** Counted in `retrying`. */
+  retry?: boolean;
   parent?: VigilSpan;
 }
 
@@ -112,6 +114,8 @@ export class Correlator {
   private readonly inflight = new Set<AbortController>();
   private readonly idleWaiters: (() => void)[] = [];
   private running = 0;
+  /** Queued or running retries of partial results while no breaker is closed (at most one: it is the probe). */
+  private retrying = 0;
   private stopped = false;
   private pumpScheduled = false;
   private ownedClient?: EsSearchClient;
@@ -162,23 +166,26 @@ export class Correlator {
   annotate(alert: CorrelationAlert): Record<string, string> | undefined {
     try {
       const target = resolveTarget(alert, this.cfg.labels);
-      if (target === undefined) return undefined;
-      const e = this.entries.get(alertKey(target.labels, alert.activeAt));
-      if (e?.result === undefined || e.annotations === undefined) return undefined;
-      if (this.clock.now() - e.result.at > this.maxStale) return undefined;
-      const out = { ...e.annotations };
-      if (target.summary && e.summary !== undefined) {
-        const ann = alert.annotations;
-        let desc = '';
-        if (Array.isArray(ann)) desc = (ann as readonly { name: string; value: string }[]).find((l) => l.name === 'description')?.value ?? '';
-        else if (ann !== undefined) desc = (ann as Readonly<Record<string, string>>).description ?? '';
-        out.description = desc === '' ? e.summary : `${desc}\n\n${e.summary}`;
-      }
-      return out;
+      return target === undefined ? undefined : this.annotateTarget(target, alert);
     } catch (err) {
       this.logger.debug('annotate failed', { err });
       return undefined;
     }
+  }
+
+  private annotateTarget(target: CorrelationTarget, alert: CorrelationAlert): Record<string, string> | undefined {
+    const e = this.entries.get(alertKey(target.labels, alert.activeAt));
+    if (e?.result === undefined || e.annotations === undefined) return undefined;
+    if (this.clock.now() - e.result.at > this.maxStale) return undefined;
+    const out = { ...e.annotations };
+    if (target.summary && e.summary !== undefined) {
+      const ann = alert.annotations;
+      let desc = '';
+      if (Array.isArray(ann)) desc = (ann as readonly { name: string; value: string }[]).find((l) => l.name === 'description')?.value ?? '';
+      else if (ann !== undefined) desc = (ann as Readonly<Record<string, string>>).description ?? '';
+      out.description = desc === '' ? e.summary : `${desc}\n\n${e.summary}`;
+    }
+    return out;
   }
 
   /**
@@ -188,35 +195,76 @@ export class Correlator {
    */
   request(alert: CorrelationAlert, parent?: VigilSpan): void {
     try {
-      if (this.stopped || (this.logs === undefined && this.traces === undefined && this.storage === undefined)) return;
+      if (!this.active()) return;
       const target = resolveTarget(alert, this.cfg.labels);
-      if (target === undefined) return;
-      const key = alertKey(target.labels, alert.activeAt);
-      let e = this.entries.get(key);
-      if (e !== undefined) {
-        if (e.busy) return;
-        // A partial result (a backend failed) is retried sooner: after min(cache_ttl, breaker cool-down).
-        const fresh = e.partial ? Math.min(this.cfg.cacheTtl, this.cfg.breaker.cooldown) : this.cfg.cacheTtl;
-        if (e.ranAt > 0 && this.clock.now() - e.ranAt < fresh) return;
-      }
-      if (this.queue.length >= this.cfg.maxQueue) {
-        this.metrics.dropped.inc();
-        return;
-      }
-      if (e === undefined) {
-        e = { key, target, activeAt: alert.activeAt, busy: false, ranAt: 0, partial: false };
-        this.entries.set(key, e);
-        this.evict();
-      }
-      e.busy = true;
-      if (parent) e.parent = parent;
-      else delete e.parent;
-      this.queue.push(e);
-      this.metrics.queueLength.set(this.queue.length);
-      this.schedulePump();
+      if (target !== undefined) this.requestTarget(target, alert.activeAt, parent);
     } catch (err) {
       this.logger.warn('correlation request failed', { err });
     }
+  }
+
+  /**
+   * {@link request} (when `request` is true) and {@link annotate} in one step, resolving the
+   * alert's target once (the notify path calls this for every alert it sends). Never throws.
+   */
+  attach(alert: CorrelationAlert, request: boolean, parent?: VigilSpan): Record<string, string> | undefined {
+    try {
+      const target = resolveTarget(alert, this.cfg.labels);
+      if (target === undefined) return undefined;
+      if (request && this.active()) this.requestTarget(target, alert.activeAt, parent);
+      return this.annotateTarget(target, alert);
+    } catch (err) {
+      this.logger.debug('correlation attach failed', { err });
+      return undefined;
+    }
+  }
+
+  /** Whether a configured backend's breaker is closed. */
+  private anyBreakerClosed(): boolean {
+    if (this.logs !== undefined && this.breakers.get('elasticsearch')!.state === 'closed') return true;
+    if (this.traces !== undefined && this.breakers.get('jaeger')!.state === 'closed') return true;
+    return false;
+  }
+
+  private active(): boolean {
+    return !this.stopped && (this.logs !== undefined || this.traces !== undefined || this.storage !== undefined);
+  }
+
+  private requestTarget(target: CorrelationTarget, activeAt: number, parent: VigilSpan | undefined): void {
+    const key = alertKey(target.labels, activeAt);
+    let e = this.entries.get(key);
+    if (e !== undefined) {
+      if (e.busy) return;
+      // A partial result (a backend failed) is retried sooner: after min(cache_ttl, breaker cool-down).
+      const fresh = e.partial ? Math.min(this.cfg.cacheTtl, this.cfg.breaker.cooldown) : this.cfg.cacheTtl;
+      if (e.ranAt > 0 && this.clock.now() - e.ranAt < fresh) return;
+    }
+    // While no backend breaker is closed, retrying every partial result after the cool-down
+    // would only be refused again (one probe passes a half-open breaker): one retry at a time.
+    let retry = false;
+    if (e?.partial && !this.anyBreakerClosed()) {
+      if (this.retrying > 0) return;
+      retry = true;
+    }
+    if (this.queue.length >= this.cfg.maxQueue) {
+      this.metrics.dropped.inc();
+      return;
+    }
+    if (e === undefined) {
+      e = { key, target, activeAt, busy: false, ranAt: 0, partial: false };
+      this.entries.set(key, e);
+      this.evict();
+    }
+    e.busy = true;
+    if (retry) {
+      this.retrying++;
+      e.retry = true;
+    }
+    if (parent) e.parent = parent;
+    else delete e.parent;
+    this.queue.push(e);
+    this.metrics.queueLength.set(this.queue.length);
+    this.schedulePump();
   }
 
   /** The latest result for an alert (tests, API), or undefined. */
@@ -260,7 +308,11 @@ export class Correlator {
     if (this.stopped) return;
     this.stopped = true;
     this.ownedClient?.close().catch(() => {});
-    for (const e of this.queue) e.busy = false;
+    for (const e of this.queue) {
+      e.busy = false;
+      e.retry = false;
+    }
+    this.retrying = 0;
     this.queue.length = 0;
     this.metrics.queueLength.set(0);
     for (const c of this.inflight) c.abort(new Error('correlator stopped'));
@@ -301,6 +353,10 @@ export class Correlator {
         .catch((err: unknown) => this.logger.warn('correlation failed', { err, alertname: e.target.alertname }))
         .finally(() => {
           e.busy = false;
+          if (e.retry) {
+            e.retry = false;
+            this.retrying = Math.max(0, this.retrying - 1);
+          }
           this.running--;
           this.metrics.inFlight.set(this.running);
           this.pump();

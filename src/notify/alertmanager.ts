@@ -17,6 +17,7 @@ import { createPoster, redactURL, type FetchLike, type PostFunc } from './http-c
 import { notifierMetrics, type NotifierMetrics } from './metrics.js';
 import type { AmAlert, Notifier } from './notifier.js';
 import { Backoff, BoundedQueue, sleep, Waker, type BackoffOptions } from './queue.js';
+import { noopTracer, type VigilSpan, type VigilTracer } from '../tracing/tracer.js';
 
 /** Default queue capacity (alerts), as Prometheus's `--alertmanager.notification-queue-capacity`. */
 export const DEFAULT_QUEUE_CAPACITY = 10_000;
@@ -42,6 +43,11 @@ export interface AlertmanagerNotifierOptions {
   readonly clock?: Clock;
   /** Replaces `node:http(s)` (tests). TLS settings are then ignored. */
   readonly fetch?: FetchLike;
+  /**
+   * Self-tracing: one `notify.send` span per batch with a `notify.post` child per Alertmanager
+   * (whose context goes out in the `uber-trace-id` header). Default: no spans.
+   */
+  readonly tracer?: VigilTracer;
 }
 
 /** One Alertmanager endpoint. */
@@ -116,6 +122,7 @@ export class AlertmanagerNotifier implements Notifier {
   private readonly metrics: NotifierMetrics;
   private readonly logger: Logger;
   private readonly clock: Clock;
+  private readonly tracer: VigilTracer;
   private readonly waker = new Waker();
   private readonly stopCtl = new AbortController();
   private readonly idleWaiters = new Set<() => void>();
@@ -132,6 +139,7 @@ export class AlertmanagerNotifier implements Notifier {
     this.metrics = notifierMetrics(opts.registry ?? new Registry());
     this.logger = (opts.logger ?? nopLogger).with({ component: 'notifier' });
     this.clock = opts.clock ?? systemClock;
+    this.tracer = opts.tracer ?? noopTracer;
     this.targets = opts.alertmanagers.flatMap((cfg) => {
       const post = createPoster(cfg, opts.fetch !== undefined ? { fetch: opts.fetch } : {});
       return alertmanagerURLs(cfg).map((url) => ({ url, label: redactURL(url), timeoutMs: cfg.timeout > 0 ? cfg.timeout : 10_000, post }));
@@ -253,15 +261,25 @@ export class AlertmanagerNotifier implements Notifier {
    */
   private async sendAll(batch: readonly AmAlert[]): Promise<Outcome> {
     const body = encodeAlerts(batch);
-    const results = await Promise.all(this.targets.map((t) => this.sendOne(t, body, batch.length)));
-    if (results.includes('ok')) return 'ok';
-    return results.every((r) => r === 'rejected') ? 'rejected' : 'retry';
+    const span = this.tracer.enabled ? this.tracer.startSpan('notify.send', { tags: { alerts: batch.length, alertmanagers: this.targets.length } }) : undefined;
+    const results = await Promise.all(this.targets.map((t) => this.sendOne(t, body, batch.length, span)));
+    const outcome: Outcome = results.includes('ok') ? 'ok' : results.every((r) => r === 'rejected') ? 'rejected' : 'retry';
+    if (span) {
+      span.setTag('outcome', outcome);
+      if (outcome !== 'ok') span.setTag('error', true);
+      span.finish();
+    }
+    return outcome;
   }
 
-  private async sendOne(t: Target, body: string, n: number): Promise<Outcome> {
+  private async sendOne(t: Target, body: string, n: number, parent?: VigilSpan): Promise<Outcome> {
     const start = this.clock.now();
+    const span = parent ? this.tracer.startSpan('notify.post', { childOf: parent, tags: { alertmanager: t.label, alerts: n } }) : undefined;
     try {
-      const res = await t.post({ url: t.url, headers: { 'Content-Type': 'application/json' }, body, timeoutMs: t.timeoutMs, signal: this.stopCtl.signal });
+      const headers = this.tracer.inject(span, { 'Content-Type': 'application/json' });
+      const res = await t.post({ url: t.url, headers, body, timeoutMs: t.timeoutMs, signal: this.stopCtl.signal });
+      span?.setTag('http.status_code', res.status);
+      if (span && (res.status < 200 || res.status >= 300)) span.setTag('error', true);
       this.metrics.latency.observe({ alertmanager: t.label }, Math.max(0, this.clock.now() - start) / 1000);
       if (res.status >= 200 && res.status < 300) {
         this.metrics.sent.inc({ alertmanager: t.label }, n);
@@ -271,12 +289,15 @@ export class AlertmanagerNotifier implements Notifier {
       this.logger.warn('Alertmanager did not accept alerts', { alertmanager: t.label, status: res.status, body: res.body.slice(0, 512) });
       return isPermanent(res.status) ? 'rejected' : 'retry';
     } catch (err) {
+      span?.fail(err);
       this.metrics.latency.observe({ alertmanager: t.label }, Math.max(0, this.clock.now() - start) / 1000);
       if (!this.stopped) {
         this.metrics.errors.inc({ alertmanager: t.label }, n);
         this.logger.warn('error sending alerts', { alertmanager: t.label, err });
       }
       return 'retry';
+    } finally {
+      span?.finish();
     }
   }
 }

@@ -148,7 +148,7 @@ storage:
   wal_fsync: always
   wal_segment_bytes: 64MB
 correlation:
-  elasticsearch: { url: http://es:9200 }
+  elasticsearch: { nodes: [http://es:9200] }
 tenancy: { required: true }
 limits: { defaults: { max_active_series: 100 } }
 `;
@@ -183,7 +183,7 @@ limits: { defaults: { max_active_series: 100 } }
     expect(c.host).toEqual({ enabled: true, interval: 10_000, procfs: '/host/proc', sysfs: '/sys', rootfs: '/', collectors: ['cpu', 'meminfo'], exposeOnMetrics: false });
     expect(c.receiver).toEqual({ enabled: true, maxBodyBytes: 1024 * 1024, maxDecompressedBytes: 8 * 1024 * 1024 });
     expect(c.storage).toEqual({ walFsync: 'always', walSegmentBytes: 64 * 1024 * 1024 });
-    expect(c.correlation).toEqual({ elasticsearch: { url: 'http://es:9200' } });
+    expect(c.correlation).toEqual({ elasticsearch: { nodes: ['http://es:9200'] } });
     expect(c.tenancy?.required).toBe(true);
     expect(c.tenancy?.header).toBe('X-Scope-OrgID');
     expect(c.limits?.defaults.maxActiveSeries).toBe(100);
