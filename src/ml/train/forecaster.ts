@@ -8,8 +8,17 @@
  * the model is judged by; a few closed-form ridge solves), and the weights are folded back
  * (A = C·β) so the graph stays a single MatMul over the raw window. Deterministic: no randomness,
  * series in the given (sorted) order.
+ *
+ * Trend preservation (a hard constraint of every fit): a linear window `x_i = c + s·i` is
+ * normalised to `xn_i = s'·(i − (W−1))`, so the model extrapolates it exactly (`yn_h = s'·h`)
+ * iff `Σ_i A[i, h]·(i − (W−1)) = h` and the intercept is 0. The intercept is dropped and each
+ * horizon's weighted ridge solve is done under that linear equality (Lagrange multiplier, closed
+ * form), so any straight line — rising or falling, any slope or offset — is forecast as its
+ * extrapolation, while the remaining degrees of freedom still learn mean reversion, seasonality
+ * and which part of the window the slope is read from. The median band offset is 0 (the L1 fit is
+ * the median forecast) and the other quantile offsets are clamped to keep the band around it.
  */
-import { NormalEquations, quantile } from '../math.js';
+import { quantile, ridgeSolve } from '../math.js';
 import { normStats, type ForecasterWeights } from '../graphs.js';
 import { silentProgress, type Progress } from './progress.js';
 
@@ -38,8 +47,11 @@ export interface ForecasterTrainOptions {
   readonly progress?: Progress;
 }
 
-/** Normalised magnitude beyond which a training sample is treated as an outlier and skipped. */
-const MAX_NORM = 200;
+/**
+ * Normalised magnitude beyond which a training sample is treated as an outlier and skipped
+ * (a clean line reaches |xn| ≈ W and |yn| ≈ max horizon, which must stay in the data).
+ */
+const MAX_NORM = 2000;
 /** Residual floor of the IRLS weights (normalised units). */
 const IRLS_DELTA = 0.05;
 
@@ -60,7 +72,10 @@ export function trainForecaster(o: ForecasterTrainOptions): ForecasterWeights & 
   const stride = o.stride ?? 2;
   const progress = o.progress ?? silentProgress;
   const ranges = featureRanges(w, o.recent ?? 36, o.block ?? 12);
-  const p = ranges.length + 1;
+  const p = ranges.length;
+  const W1 = w - 1;
+  // c[f] = mean of (i − (W−1)) over feature f's range: the feature's value on a unit-slope line.
+  const c = Float64Array.from(ranges, ([lo, hi]) => (lo + hi - 1) / 2 - W1);
   const iters = o.irls ?? 4;
   const lambda = o.lambda ?? 10;
   const steps = o.series.length * 2 + H * (iters + 1);
@@ -77,7 +92,6 @@ export function trainForecaster(o: ForecasterTrainOptions): ForecasterWeights & 
       if (!(Math.abs(v) <= MAX_NORM)) return undefined;
       out[at + f] = v;
     }
-    out[at + ranges.length] = 1;
     return st;
   };
 
@@ -101,20 +115,14 @@ export function trainForecaster(o: ForecasterTrainOptions): ForecasterWeights & 
   const Xa = Float64Array.from(X);
   const Ya = Float64Array.from(Y);
 
-  // One IRLS fit per horizon.
+  // One constrained IRLS fit per horizon.
   const beta = new Float64Array(p * H);
   const wts = new Float64Array(n);
-  const yv = new Float64Array(1);
   for (let h = 0; h < H; h++) {
     wts.fill(1);
     let bh: Float64Array = new Float64Array(p);
     for (let it = 0; it <= iters; it++) {
-      const ne = new NormalEquations(p, 1);
-      for (let r = 0; r < n; r++) {
-        yv[0] = Ya[r * H + h]!;
-        ne.add(Xa.subarray(r * p, r * p + p), yv, wts[r]!);
-      }
-      bh = ne.solve(lambda, true);
+      bh = constrainedRidge(Xa, Ya, H, h, wts, n, p, lambda, c, horizons[h]!);
       for (let r = 0; r < n; r++) {
         let pr = 0;
         for (let i = 0; i < p; i++) pr += Xa[r * p + i]! * bh[i]!;
@@ -130,7 +138,7 @@ export function trainForecaster(o: ForecasterTrainOptions): ForecasterWeights & 
   ranges.forEach(([lo, hi], f) => {
     for (let i = lo; i < hi; i++) for (let h = 0; h < H; h++) a[i * H + h] = beta[f * H + h]! / (hi - lo);
   });
-  for (let h = 0; h < H; h++) b[h] = beta[ranges.length * H + h]!;
+  // b stays 0: an intercept would break scale equivariance and the exact extrapolation of lines.
 
   // Calibrate residual quantiles (normalised units) per horizon, with the float32 weights.
   const res: number[][] = horizons.map(() => []);
@@ -157,6 +165,60 @@ export function trainForecaster(o: ForecasterTrainOptions): ForecasterWeights & 
     progress.update(++tick, steps);
   }
   const off = new Float32Array(H * qs.length);
-  for (let h = 0; h < H; h++) for (let q = 0; q < qs.length; q++) off[h * qs.length + q] = res[h]!.length ? quantile(res[h]!, qs[q]!) : 0;
+  for (let h = 0; h < H; h++) {
+    for (let q = 0; q < qs.length; q++) {
+      const v = res[h]!.length ? quantile(res[h]!, qs[q]!) : 0;
+      // The median is the point forecast; lower quantiles stay below it, upper ones above.
+      off[h * qs.length + q] = qs[q]! < 0.5 ? Math.min(v, 0) : qs[q]! > 0.5 ? Math.max(v, 0) : 0;
+    }
+  }
   return { window: w, horizons: [...horizons], quantiles: [...qs], a, b, off, samples: n, calibration: res[0]!.length };
+}
+
+/**
+ * Weighted ridge regression of target column `h` of `Y` (`n × H`) on `X` (`n × p`) under the
+ * linear equality `c·β = target`: with `M = XᵀWX + λI`, `β = M⁻¹XᵀWy + M⁻¹c·(target − c·M⁻¹XᵀWy) / (c·M⁻¹c)`.
+ */
+function constrainedRidge(
+  X: Float64Array,
+  Y: Float64Array,
+  H: number,
+  h: number,
+  wts: Float64Array,
+  n: number,
+  p: number,
+  lambda: number,
+  c: Float64Array,
+  target: number,
+): Float64Array {
+  const xtx = new Float64Array(p * p);
+  const rhs = new Float64Array(p * 2); // columns: XᵀWy, c
+  for (let r = 0; r < n; r++) {
+    const wr = wts[r]!;
+    const y = Y[r * H + h]! * wr;
+    const o = r * p;
+    for (let i = 0; i < p; i++) {
+      const xi = X[o + i]!;
+      if (xi === 0) continue;
+      const xiw = xi * wr;
+      const row = i * p;
+      for (let j = i; j < p; j++) xtx[row + j]! += xiw * X[o + j]!;
+      rhs[i * 2]! += xi * y;
+    }
+  }
+  for (let i = 0; i < p; i++) {
+    for (let j = 0; j < i; j++) xtx[i * p + j] = xtx[j * p + i]!;
+    rhs[i * 2 + 1] = c[i]!;
+  }
+  const sol = ridgeSolve(xtx, rhs, p, 2, lambda);
+  let cu = 0;
+  let cv = 0;
+  for (let i = 0; i < p; i++) {
+    cu += c[i]! * sol[i * 2]!;
+    cv += c[i]! * sol[i * 2 + 1]!;
+  }
+  const k = (target - cu) / cv;
+  const beta = new Float64Array(p);
+  for (let i = 0; i < p; i++) beta[i] = sol[i * 2]! + k * sol[i * 2 + 1]!;
+  return beta;
 }
