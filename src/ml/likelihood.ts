@@ -39,6 +39,8 @@ export class ErrorLikelihood {
   /** Mean and std of the reference distribution after the last update. */
   refMean = 0;
   refStd = 0;
+  /** Short-term mean of the errors after the last update. */
+  lastShortMean = NaN;
 
   constructor(readonly params: LikelihoodParams = DEFAULT_LIKELIHOOD) {
     this.short = new Float64Array(Math.max(1, params.shortWindow));
@@ -64,6 +66,7 @@ export class ErrorLikelihood {
     this.shortSum += e;
     this.shortPos = (this.shortPos + 1) % this.short.length;
     const m = this.shortSum / this.shortCount;
+    this.lastShortMean = m;
     // Score against the reference distribution *before* adding the current value.
     let score = 0;
     if (this.seen >= this.params.learningPeriod && this.longCount >= 2) {

@@ -1,8 +1,18 @@
 /**
- * Per-series online state of the anomaly rule's post-step: the model's normalised prediction
- * error goes through {@link ErrorLikelihood}; in addition a value outside the range seen so far
- * by more than `spatialTolerance` × range (after the learning period) scores just above 1
- * (a "spatial" anomaly, as Numenta's NAB detector does). Scores: > 1 means anomalous.
+ * Per-series online state of the anomaly rule's post-step. Three signals, combined by max:
+ *
+ * 1. the model's normalised prediction error goes through {@link ErrorLikelihood} (Numenta-style
+ *    likelihood of the short-term mean error against its recent distribution);
+ * 2. *error novelty*: a likelihood alert counts in full only when the short-term mean error is
+ *    also larger (by `errorNovelty`) than every short-term mean of the last `noveltyWindow` points;
+ *    errors of a size already seen recently (a daily jump, a spiky series' usual bursts) keep
+ *    only `repeatFactor` × their score;
+ * 3. a *spatial* anomaly: after the learning period, a value outside the range of the last
+ *    `spatialWindow` points (0 = all points seen) by more than `spatialTolerance` × that range
+ *    scores just above 1 (as Numenta's NAB detector does, but with a range that forgets).
+ *
+ * Scores: > 1 means anomalous. State is O(1) per point and bounded per series (the likelihood's
+ * ring buffers plus 3 × {@link EXTREME_BLOCKS} numbers).
  */
 import { ErrorLikelihood, DEFAULT_LIKELIHOOD } from './likelihood.js';
 import type { LikelihoodParams } from './model.js';
@@ -14,23 +24,101 @@ export interface DetectorParams extends LikelihoodParams {
   /** Points after a spatial anomaly during which further spatial anomalies are not reported. */
   readonly spatialRefractory?: number;
   /**
+   * Points of history the spatial range covers (0 or absent = every point seen). The range is
+   * kept per block of `spatialWindow / EXTREME_BLOCKS` points, so old extremes expire block by block.
+   */
+  readonly spatialWindow?: number;
+  /**
    * Squashing of |error| before calibration: 'abs' (none), 'log1p' (log(1 + |e|/c)) or 'tanh'
    * (tanh(|e|/c)), with c = `errorScale`. Bounded raw scores keep the short-term mean close to
    * Gaussian on heavy-tailed series.
    */
   readonly errorTransform?: 'abs' | 'log1p' | 'tanh';
   readonly errorScale?: number;
+  /**
+   * Error novelty margin (absent = off): the short-term mean error must exceed the largest one of
+   * the last `noveltyWindow` points by this fraction for the likelihood score to count in full.
+   */
+  readonly errorNovelty?: number;
+  /** Points the error novelty looks back (default `longWindow`). */
+  readonly noveltyWindow?: number;
+  /** Factor applied to the likelihood score of an error that is not novel (default 0). */
+  readonly repeatFactor?: number;
 }
 
-/** The shipped detector configuration (one for all series; stored in the model's metadata). */
-export const DEFAULT_DETECTOR: DetectorParams = { ...DEFAULT_LIKELIHOOD, refractory: 300, spatialTolerance: 0.03 };
+/**
+ * The shipped detector configuration (one for all series; stored in the model's metadata).
+ * Chosen on the NAB corpus (see models/anomaly.md for how many configurations were tried).
+ */
+export const DEFAULT_DETECTOR: DetectorParams = {
+  ...DEFAULT_LIKELIHOOD,
+  thresholdTail: 1e-4,
+  refractory: 300,
+  spatialTolerance: 0.03,
+  spatialWindow: 4000,
+  errorNovelty: 0.2,
+  repeatFactor: 0.5,
+};
 
 /** Score given to a spatial anomaly. */
 export const SPATIAL_SCORE = 1.0001;
 
+/** Blocks of the sliding extremes (spatial range, error novelty). */
+export const EXTREME_BLOCKS = 16;
+
+/**
+ * Approximate sliding-window minimum and maximum: the window is cut into {@link EXTREME_BLOCKS}
+ * blocks of `ceil(window / blocks)` points; the answer covers the current block plus the
+ * previous ones (between window − block and window points). O(blocks) memory.
+ */
+export class SlidingExtremes {
+  private readonly lo: Float64Array;
+  private readonly hi: Float64Array;
+  private readonly size: number;
+  private pos = 0;
+  private fill = 0;
+
+  constructor(window: number, blocks = EXTREME_BLOCKS) {
+    const k = Math.max(2, Math.floor(blocks));
+    this.size = Math.max(1, Math.ceil(window / k));
+    this.lo = new Float64Array(k).fill(Infinity);
+    this.hi = new Float64Array(k).fill(-Infinity);
+  }
+
+  /** Adds a finite value (others are ignored). */
+  add(v: number): void {
+    if (!Number.isFinite(v)) return;
+    if (this.fill === this.size) {
+      this.pos = (this.pos + 1) % this.lo.length;
+      this.lo[this.pos] = Infinity;
+      this.hi[this.pos] = -Infinity;
+      this.fill = 0;
+    }
+    if (v < this.lo[this.pos]!) this.lo[this.pos] = v;
+    if (v > this.hi[this.pos]!) this.hi[this.pos] = v;
+    this.fill++;
+  }
+
+  /** Minimum over the window (+Infinity when empty). */
+  min(): number {
+    let m = Infinity;
+    for (let i = 0; i < this.lo.length; i++) if (this.lo[i]! < m) m = this.lo[i]!;
+    return m;
+  }
+
+  /** Maximum over the window (−Infinity when empty). */
+  max(): number {
+    let m = -Infinity;
+    for (let i = 0; i < this.hi.length; i++) if (this.hi[i]! > m) m = this.hi[i]!;
+    return m;
+  }
+}
+
 /** Online anomaly state of one series. */
 export class SeriesAnomalyState {
   private readonly lik: ErrorLikelihood;
+  private readonly range?: SlidingExtremes;
+  private readonly errMax?: SlidingExtremes;
   private lo = Infinity;
   private hi = -Infinity;
   private n = 0;
@@ -38,6 +126,8 @@ export class SeriesAnomalyState {
 
   constructor(readonly params: DetectorParams = DEFAULT_DETECTOR) {
     this.lik = new ErrorLikelihood(params);
+    if ((params.spatialWindow ?? 0) > 0) this.range = new SlidingExtremes(params.spatialWindow!);
+    if (params.errorNovelty !== undefined) this.errMax = new SlidingExtremes(Math.max(1, params.noveltyWindow ?? params.longWindow));
   }
 
   /** Points fed so far. */
@@ -50,8 +140,18 @@ export class SeriesAnomalyState {
    * full window yet); returns the anomaly score (> 1 anomalous).
    */
   update(value: number, error: number): number {
-    let s = this.lik.update(Number.isFinite(error) ? this.squash(Math.abs(error)) : NaN);
+    const finiteErr = Number.isFinite(error);
+    let s = this.lik.update(finiteErr ? this.squash(Math.abs(error)) : NaN);
+    if (this.errMax && finiteErr) {
+      const m = this.lik.lastShortMean;
+      if (!(m > this.errMax.max() * (1 + (this.params.errorNovelty ?? 0)))) s *= this.params.repeatFactor ?? 0;
+      this.errMax.add(m);
+    }
     if (!Number.isFinite(value)) return s;
+    if (this.range) {
+      this.lo = this.range.min();
+      this.hi = this.range.max();
+    }
     const tol = this.params.spatialTolerance;
     if (tol > 0 && this.n >= this.params.learningPeriod && this.hi >= this.lo) {
       const margin = tol * (this.hi - this.lo);
@@ -62,8 +162,11 @@ export class SeriesAnomalyState {
         this.spatialQuiet = this.params.spatialRefractory ?? 0;
       }
     }
-    if (value < this.lo) this.lo = value;
-    if (value > this.hi) this.hi = value;
+    if (this.range) this.range.add(value);
+    else {
+      if (value < this.lo) this.lo = value;
+      if (value > this.hi) this.hi = value;
+    }
     this.n++;
     return s;
   }

@@ -183,12 +183,16 @@ graph predicts the current value from the previous ${ANOMALY_SPEC.window - 1} po
 one-step predictor on the per-series normalised window, same normalisation as the forecaster)
 and outputs \`yhat\`, the normalised \`error\` and the \`scale\`. The rule engine's online
 post-step (\`src/ml/online.ts\`, parameters stored in the model's \`vigil.likelihood\`
-metadata) computes an anomaly likelihood in the style of Numenta's detector: the mean of the
-last ${p.shortWindow} |errors| against the distribution of that mean over the last
-${p.longWindow} points, Gaussian tail probability p, \`score = log(p) / log(${p.thresholdTail})\`
-(> 1 anomalous); a value beyond the range seen so far by ${p.spatialTolerance * 100}% of that range
-scores just above 1 (spatial anomaly); after a likelihood alert the next ${p.refractory} points
-are capped below 1. Learning period: ${p.learningPeriod} points.
+metadata) combines three signals by max: (1) an anomaly likelihood in the style of Numenta's
+detector: the mean of the last ${p.shortWindow} |errors| against the distribution of that mean over the last
+${p.longWindow} points, Gaussian tail probability p, \`score = log(p) / log(${p.thresholdTail})\` (> 1 anomalous); after
+a likelihood alert the next ${p.refractory} points are capped below 1; (2) an *error novelty* gate: the
+likelihood score counts in full only if the short-term mean error exceeds the largest one of
+the last ${p.noveltyWindow ?? p.longWindow} points by ${Math.round((p.errorNovelty ?? 0) * 100)}%, otherwise it is scaled by ${p.repeatFactor ?? 1} (errors of a size seen recently, e.g. a
+daily jump or a spiky series' usual bursts, are expected); (3) a *spatial* anomaly: a value
+beyond the range of the last ~${p.spatialWindow ?? 'all'} points (sliding min/max over 16 blocks, so old extremes
+expire) by ${p.spatialTolerance * 100}% of that range scores just above 1. Learning period: ${p.learningPeriod} points. Per-series
+state: the likelihood's ring buffers plus 64 numbers for the sliding extremes.
 
 | | |
 |---|---|
