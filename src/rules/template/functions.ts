@@ -261,8 +261,14 @@ function f(params: GoCallable['params'], call: (args: GoValue[]) => GoValue, var
 
 /** The Prometheus function table for alert templates. */
 export function prometheusFuncs(ctx: PromFuncContext): Map<string, GoCallable> {
-  const num = (fn: (v: number) => GoValue): GoCallable => f(['any'], ([a]) => fn(convertToFloat(a)));
-  return new Map<string, GoCallable>([
+  const m = staticPrometheusFuncs();
+  for (const [k, v] of contextFuncs(ctx)) m.set(k, v);
+  return m;
+}
+
+/** The functions that depend on the expansion context (query, time, external URL). */
+export function contextFuncs(ctx: PromFuncContext): [string, GoCallable][] {
+  return [
     [
       'query',
       f(['string'], ([q]) => {
@@ -270,6 +276,16 @@ export function prometheusFuncs(ctx: PromFuncContext): Map<string, GoCallable> {
         return queryResultValue(ctx.query(q as string));
       }),
     ],
+    ['now', f([], () => ctx.timestampMs / 1000)],
+    ['pathPrefix', f([], () => urlPath(ctx.externalURL))],
+    ['externalURL', f([], () => ctx.externalURL)],
+  ];
+}
+
+/** The context-free Prometheus functions (a new map each call; callers may cache it). */
+export function staticPrometheusFuncs(): Map<string, GoCallable> {
+  const num = (fn: (v: number) => GoValue): GoCallable => f(['any'], ([a]) => fn(convertToFloat(a)));
+  return new Map<string, GoCallable>([
     [
       'first',
       f(['queryResult'], ([v]) => {
@@ -317,9 +333,6 @@ export function prometheusFuncs(ctx: PromFuncContext): Map<string, GoCallable> {
         return goDuration(BigInt(Math.trunc(ns)));
       }),
     ],
-    ['now', f([], () => ctx.timestampMs / 1000)],
-    ['pathPrefix', f([], () => urlPath(ctx.externalURL))],
-    ['externalURL', f([], () => ctx.externalURL)],
     ['parseDuration', f(['string'], ([d]) => parsePromDuration(d as string) / 1000)],
     ['urlQueryEscape', f(['string'], ([s]) => queryEscape(s as string))],
   ]);

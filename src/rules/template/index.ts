@@ -13,7 +13,7 @@
 import { BUILTIN_NAMES, builtinFuncs } from './builtins.js';
 import { TemplateError } from './errors.js';
 import { executeTemplate } from './exec.js';
-import { prometheusFuncs, PROMETHEUS_FUNC_NAMES, type QueryFn, type QuerySample } from './functions.js';
+import { PROMETHEUS_FUNC_NAMES, type QueryFn, type QuerySample, contextFuncs, staticPrometheusFuncs } from './functions.js';
 import { parseTemplate, asTemplateError } from './parser.js';
 import type { ParsedTemplates } from './ast.js';
 import { ExecInterrupt, GoMap, GoStruct, fromJS, type GoCallable, type GoValue } from './values.js';
@@ -77,9 +77,16 @@ function parseCached(name: string, text: string): ParsedTemplates {
   return hit;
 }
 
+/** Go builtins plus the context-free Prometheus functions, built once. */
+let baseFuncs: Map<string, GoCallable> | undefined;
+
 function funcTable(externalURL: string, opts: ExpandOptions): Map<string, GoCallable> {
-  const funcs = builtinFuncs();
-  for (const [k, v] of prometheusFuncs({ query: opts.query, timestampMs: opts.timestampMs ?? 0, externalURL })) funcs.set(k, v);
+  if (!baseFuncs) {
+    baseFuncs = builtinFuncs();
+    for (const [k, v] of staticPrometheusFuncs()) baseFuncs.set(k, v);
+  }
+  const funcs = new Map(baseFuncs);
+  for (const [k, v] of contextFuncs({ query: opts.query, timestampMs: opts.timestampMs ?? 0, externalURL })) funcs.set(k, v);
   return funcs;
 }
 
