@@ -2,7 +2,10 @@
  * Head ingest benchmark: 20k k8s-like series × 240 samples (15 s interval, small timestamp
  * jitter), appended through the Appender in per-target batches. Prints JSON.
  *
- *   node --expose-gc --import tsx bench/head-ingest.bench.ts [--series 20000] [--samples 240] [--jitter 2]
+ *   node --expose-gc --import tsx bench/head-ingest.bench.ts [--series 20000] [--samples 240] [--jitter 2] [--tolerance 2]
+ *
+ * Jittered scrape timestamps go through the scrape loop's `alignScrapeTimestamp` with
+ * `--tolerance` ms (the scraper's default 2 ms; 0 stores the raw jitter).
  *
  * With `--slope A,B` it runs itself twice (A and B series, fresh processes) and reports the
  * marginal RSS per series, (rss(B) - rss(A)) / (B - A): the per-series cost without the
@@ -38,6 +41,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { labelsFrom, type Labels } from '../src/model/labels.js';
 import { Head } from '../src/storage/head/index.js';
+import { alignScrapeTimestamp, DEFAULT_TIMESTAMP_TOLERANCE_MS } from '../src/ingest/scrape/scrape-loop.js';
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -47,6 +51,7 @@ function arg(name: string, def: number): number {
 const SERIES = arg('series', 20_000);
 const SAMPLES = arg('samples', 240);
 const JITTER = arg('jitter', 2); // ± ms
+const TOLERANCE = arg('tolerance', DEFAULT_TIMESTAMP_TOLERANCE_MS);
 const INTERVAL = 15_000;
 const T0 = 1_700_000_000_000;
 
@@ -149,7 +154,10 @@ let rejected = 0;
 let appendNs = 0n;
 for (let i = 0; i < SAMPLES; i++) {
   // Scrape values are computed outside the timed section.
-  const rounds = targets.map((tg, k) => ({ t: T0 + offsets[k]! + i * INTERVAL + randInt(-JITTER, JITTER), vs: tg.map(next) }));
+  const rounds = targets.map((tg, k) => ({
+    t: alignScrapeTimestamp(T0 + offsets[k]! + i * INTERVAL + randInt(-JITTER, JITTER), INTERVAL, (T0 + offsets[k]!) % INTERVAL, TOLERANCE),
+    vs: tg.map(next),
+  }));
   const start = process.hrtime.bigint();
   for (let k = 0; k < targets.length; k++) {
     const tg = targets[k]!;
@@ -199,6 +207,7 @@ console.log(
       series: st.series,
       samplesPerSeries: SAMPLES,
       jitterMs: JITTER,
+      timestampToleranceMs: TOLERANCE,
       appended,
       rejected,
       gcExposed: typeof (globalThis as { gc?: unknown }).gc === 'function',

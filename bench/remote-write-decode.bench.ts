@@ -15,7 +15,7 @@ import { ingestV1 } from '../src/ingest/remote-write/decode-v1.js';
 import { ingestV2 } from '../src/ingest/remote-write/decode-v2.js';
 import type { IngestContext } from '../src/ingest/remote-write/series.js';
 import { DEFAULT_LIMITS, IngestReport, SeriesCache, flushPending } from '../src/ingest/remote-write/series.js';
-import { snappyDecompress } from '../src/ingest/remote-write/snappy.js';
+import { SnappyScratch, snappyDecompress } from '../src/ingest/remote-write/snappy.js';
 
 const SERIES = Number(process.argv[2] ?? 20_000);
 const REQUESTS = Number(process.argv[3] ?? 6);
@@ -89,12 +89,13 @@ interface Run {
 
 async function run(version: '1.0' | '2.0', bodies: Uint8Array[], appendable: Appendable, hasSeries?: (ref: number) => boolean): Promise<{ cold: Run; warm: Run }> {
   const cache = new SeriesCache(1_000_000);
+  const scratch = new SnappyScratch(); // as the handler does
   const measure = async (list: Uint8Array[]): Promise<Run> => {
     let samples = 0;
     const c0 = process.cpuUsage();
     const w0 = performance.now();
     for (const body of list) {
-      const raw = snappyDecompress(body, 256 * 1024 * 1024);
+      const raw = snappyDecompress(body, 256 * 1024 * 1024, scratch);
       const app = appendable.appender();
       const rep = new IngestReport();
       const ctx: IngestContext = { limits: DEFAULT_LIMITS, cache, hasSeries, pending: [] };

@@ -5,18 +5,28 @@
  * CPU-second of each server process (utime+stime from /proc) and their ratio, then vigil's head
  * bytes per sample, RSS per active series (the RSS growth when another SERIES series with the
  * same number of samples are added to the warm process: the marginal cost, free of V8's fixed
- * overhead), and WAL replay time after a restart.
+ * overhead; measured after full GCs in vigil, triggered by SIGUSR2 through a preload, since
+ * the garbage of the last requests stays resident until V8 collects it; the same without the
+ * GCs is reported as `…_after_1s`), and WAL replay time after a restart. The V8 heap and external memory (from
+ * vigil's default process metrics) are reported beside RSS to show where growth comes from.
  */
 import { encodeWriteRequestV1 } from '../src/ingest/remote-write/encode.js';
 import { snappyCompress } from '../src/ingest/remote-write/snappy.js';
 import { startPrometheus, startVigil, waitReady, rmTemp, type Peer } from '../test/e2e/peers.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { cpuSeconds, emit, k8sSeries, nextValue, progress, rssBytes } from './lib.js';
 
 const SERIES = Number(process.env.BENCH_SERIES ?? 20_000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 40);
+// 240 rounds = 1 h at 15 s: chunks (120 samples) fill up, so bytes/sample is the steady state.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 240);
 const PER_REQUEST = 2000;
 const CONCURRENCY = 4;
 const STEP_MS = 15_000;
+/** Full GCs (1 s apart) in vigil before each memory measurement (see `settle`). */
+const SETTLE_GCS = Number(process.env.BENCH_SETTLE_GCS ?? 2);
 
 const both = k8sSeries(2 * SERIES);
 const series = both.slice(0, SERIES);
@@ -64,13 +74,51 @@ async function metric(base: string, name: string): Promise<number> {
   return m ? Number(m[1]) : NaN;
 }
 
+/** V8 heap and external memory of vigil, from its default process metrics. */
+async function memory(base: string): Promise<{ heapUsed: number; heapTotal: number; external: number }> {
+  return {
+    heapUsed: await metric(base, 'nodejs_heap_size_used_bytes'),
+    heapTotal: await metric(base, 'nodejs_heap_size_total_bytes'),
+    external: await metric(base, 'nodejs_external_memory_bytes'),
+  };
+}
+
+/**
+ * RSS and V8 memory of vigil after full GCs: the garbage of the last requests otherwise stays
+ * resident until V8 decides to collect it, which makes two RSS readings differ by whatever
+ * garbage each happens to hold. vigil runs with a preload (below) that answers SIGUSR2 with a
+ * full GC; `gcFirst = false` reads the numbers as they are.
+ */
+async function settle(peer: Peer, gcFirst: boolean): Promise<{ rss: number; mem: Awaited<ReturnType<typeof memory>> }> {
+  if (gcFirst) {
+    for (let i = 0; i < SETTLE_GCS; i++) {
+      process.kill(peer.proc.pid!, 'SIGUSR2');
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  } else await new Promise((r) => setTimeout(r, 1000));
+  const rss = rssBytes(peer.proc.pid!);
+  return { rss, mem: await memory(peer.url) };
+}
+
+// Preload for vigil: SIGUSR2 runs a full GC (V8's gc() via --expose-gc set at runtime).
+const gcHook = join(mkdtempSync(join(tmpdir(), 'vigil-bench-')), 'gc-on-sigusr2.mjs');
+writeFileSync(
+  gcHook,
+  "import v8 from 'node:v8';\nimport vm from 'node:vm';\nv8.setFlagsFromString('--expose-gc');\n" +
+    "const gc = vm.runInNewContext('gc');\nprocess.on('SIGUSR2', () => { gc(); gc(); });\n",
+);
+const nodeOptions = process.env.NODE_OPTIONS;
+process.env.NODE_OPTIONS = `${nodeOptions ?? ''} --import=${pathToFileURL(gcHook).href}`.trim();
+
 const prom = await startPrometheus('global: {}\n');
 const vigil = await startVigil({ config: '{}\n' });
+if (nodeOptions === undefined) delete process.env.NODE_OPTIONS;
+else process.env.NODE_OPTIONS = nodeOptions;
 let vigil2: Peer | undefined;
 try {
   // Warm up both (JIT, first-series paths) with a throwaway series set? No: the first round is
   // part of the measurement for both, as it is for a real sender after a restart.
-  const rssBefore = rssBytes(vigil.proc.pid!);
+  const rssBefore = (await settle(vigil, true)).rss;
   let cpuProm = 0;
   let cpuVigil = 0;
   let wallProm = 0;
@@ -89,8 +137,10 @@ try {
     if (r % 10 === 9) progress(`round ${r + 1}/${ROUNDS}: cpu prometheus ${cpuProm.toFixed(2)} s, vigil ${cpuVigil.toFixed(2)} s`);
   }
   const samples = SERIES * ROUNDS;
-  await new Promise((r) => setTimeout(r, 1000));
-  const rssAfter = rssBytes(vigil.proc.pid!);
+  const quick1 = await settle(vigil, false);
+  const s1 = await settle(vigil, true);
+  const rssAfter = s1.rss;
+  const mem1 = s1.mem;
   const chunkBytes = await metric(vigil.url, 'vigil_head_chunks_bytes');
   const headSamples = await metric(vigil.url, 'vigil_head_samples');
   // Marginal RSS: the same rounds again for SERIES new series.
@@ -107,8 +157,10 @@ try {
     }
     await send(`${vigil.url}/api/v1/write`, reqs);
   }
-  await new Promise((r) => setTimeout(r, 1000));
-  const rssAfter2 = rssBytes(vigil.proc.pid!);
+  const quick2 = await settle(vigil, false);
+  const s2 = await settle(vigil, true);
+  const rssAfter2 = s2.rss;
+  const mem2 = s2.mem;
   const headSeries = await metric(vigil.url, 'vigil_head_series');
 
   // WAL replay: restart vigil on the same storage directory.
@@ -134,7 +186,15 @@ try {
     head_series: headSeries,
     rss_bytes_per_series_marginal: Math.round((rssAfter2 - rssAfter) / SERIES),
     rss_bytes_per_series_first: Math.round((rssAfter - rssBefore) / SERIES),
+    rss_bytes_per_series_marginal_after_1s: Math.round((quick2.rss - quick1.rss) / SERIES),
+    rss_measured_after_full_gcs: SETTLE_GCS,
     rss_total_bytes: rssAfter2,
+    heap_used_bytes_per_series_marginal: Math.round((mem2.heapUsed - mem1.heapUsed) / SERIES),
+    heap_total_bytes_per_series_marginal: Math.round((mem2.heapTotal - mem1.heapTotal) / SERIES),
+    external_bytes_per_series_marginal: Math.round((mem2.external - mem1.external) / SERIES),
+    heap_used_bytes: mem2.heapUsed,
+    heap_total_bytes: mem2.heapTotal,
+    external_bytes: mem2.external,
     target_rss_bytes_per_series: 1024,
     wal_replay_seconds: replaySeconds,
     restart_to_ready_seconds: Number((restartMs / 1000).toFixed(2)),
@@ -146,5 +206,6 @@ try {
   await vigil2?.stop();
   rmTemp(prom.dir);
   rmTemp(vigil.dir);
+  rmTemp(dirname(gcHook));
 }
 void waitReady;

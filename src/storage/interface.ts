@@ -86,6 +86,13 @@ export interface SelectParams {
   readonly matchers: readonly Matcher[];
   /** Sort the result by labels (the engine needs this; label APIs do not). Default true. */
   readonly sorted?: boolean;
+  /**
+   * Hint (additive, optional): the caller reads only the newest float sample at or before
+   * `maxt` of each series (plus its histograms), as an instant-vector selector at one
+   * evaluation step does. A querier may then return just that float sample from
+   * {@link Series.samples}; ignoring the hint is always correct.
+   */
+  readonly latestOnly?: boolean;
   /** Hard cap on the number of series returned: exceeding it throws a LimitError. */
   readonly limit?: number;
   readonly signal?: AbortSignal;

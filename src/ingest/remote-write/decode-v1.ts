@@ -6,14 +6,14 @@
  * timestamp=2 int64}; Exemplar{labels=1, value=2, timestamp=3}; MetricMetadata{type=1,
  * metric_family_name=2, help=4, unit=5}.
  *
- * Fast path: a series whose raw label bytes were seen before (and committed) reuses the
- * cached ref and label set without decoding its labels.
+ * Fast path: a series whose raw label bytes were seen before (and committed) is appended by
+ * its cached ref without decoding its labels (see `series-cache.ts`).
  */
 import type { Labels } from '../../model/labels.js';
 import type { Appender, SeriesRef } from '../../storage/interface.js';
 import { readHistogram } from './histogram.js';
-import type { CachedSeries, IngestContext, IngestReport, RawLabels } from './series.js';
-import { buildExemplarLabels, buildSeriesLabels, formatLabels, metricTypeFromProto, newRawLabels } from './series.js';
+import type { Fingerprint, IngestContext, IngestReport, RawLabels } from './series.js';
+import { NO_LABELS, buildExemplarLabels, buildSeriesLabels, formatLabels, formatRaw, hashBytes, metricTypeFromProto, newRawLabels } from './series.js';
 import type { Reader } from './wire.js';
 import {
   DecodeError,
@@ -30,13 +30,13 @@ import {
   readUint32,
   skipField,
   utf8At,
-  latin1At,
 } from './wire.js';
 
 /** Label sub-message spans of the current series: [start, end) pairs (module scratch). */
 let spans = new Int32Array(256);
 const raw: RawLabels = newRawLabels();
 const exRaw: RawLabels = newRawLabels();
+const fp: Fingerprint = { h1: 0, h2: 0, len: 0 };
 
 /** Decodes one Label message body in [r.pos, end) into `into` at index `into.n`. */
 function readLabel(r: Reader, end: number, into: RawLabels): void {
@@ -69,6 +69,25 @@ function readLabel(r: Reader, end: number, into: RawLabels): void {
   into.values[i] = value;
   into.nameBytes[i] = nb;
   into.valueBytes[i] = vb;
+}
+
+/**
+ * Printable labels of the current series for a message: `labels`, or (for a series resolved
+ * by the cache, whose labels were not decoded) the labels decoded from their spans.
+ */
+function describe(r: Reader, labels: Labels, nLabels: number, maxLabels: number): string {
+  if (labels !== NO_LABELS) return formatLabels(labels);
+  const pos = r.pos;
+  const len = r.len;
+  raw.n = 0;
+  const n = Math.min(nLabels, maxLabels + 1);
+  for (let i = 0; i < n; i++) {
+    r.pos = spans[2 * i]!;
+    readLabel(r, spans[2 * i + 1]!, raw);
+  }
+  r.pos = pos;
+  r.len = len;
+  return formatRaw(raw);
 }
 
 function expectLen(tag: number, what: string): void {
@@ -120,20 +139,23 @@ function readSeries(r: Reader, app: Appender, ctx: IngestContext, rep: IngestRep
   rep.histograms += nHist;
   rep.exemplars += nEx;
 
-  // Resolve the series: cache, else decode and validate labels.
-  const key = contiguous && nLabels > 0 ? latin1At(r.buf, labelsStart, labelsEnd) : null;
+  // Resolve the series: cache (by a fingerprint of the raw label bytes), else decode and
+  // validate labels.
+  const keyed = contiguous && nLabels > 0;
   let ref: SeriesRef = 0;
   let labels: Labels | null = null;
-  let cached: CachedSeries | undefined;
-  if (key !== null) {
-    cached = ctx.cache.get(key);
-    if (cached !== undefined) {
-      if (ctx.hasSeries === undefined || ctx.hasSeries(cached.ref)) {
-        ref = cached.ref;
-        labels = cached.labels;
+  let cachedRef: SeriesRef = 0;
+  if (keyed) {
+    hashBytes(ctx.cache.seeds, r.buf, labelsStart, labelsEnd, fp);
+    cachedRef = ctx.cache.get(fp);
+    if (cachedRef !== 0) {
+      if (ctx.hasSeries === undefined) ref = cachedRef;
+      else if (ctx.hasSeries(cachedRef)) {
+        ref = cachedRef;
+        labels = NO_LABELS;
       } else {
-        ctx.cache.delete(key);
-        cached = undefined;
+        ctx.cache.delete(fp);
+        cachedRef = 0;
       }
     }
   }
@@ -179,7 +201,7 @@ function readSeries(r: Reader, app: Appender, ctx: IngestContext, rep: IngestRep
     } else if (field === 4) {
       const d = readHistogram(r);
       if (d.error !== null) {
-        rep.reject('histogram_invalid', 1, `invalid histogram for series ${formatLabels(labels)} at t=${d.t}: ${d.error}`);
+        rep.reject('histogram_invalid', 1, `invalid histogram for series ${describe(r, labels, nLabels, maxLabels)} at t=${d.t}: ${d.error}`);
       } else {
         const nr = app.appendHistogram(ref, labels, d.t, d.h);
         if (nr !== 0) ref = nr;
@@ -202,7 +224,7 @@ function readSeries(r: Reader, app: Appender, ctx: IngestContext, rep: IngestRep
       leave(r, s);
       const el = buildExemplarLabels(exRaw);
       if (typeof el === 'string') {
-        rep.reject('invalid_exemplar', 1, `invalid exemplar for series ${formatLabels(labels)}: ${el}`);
+        rep.reject('invalid_exemplar', 1, `invalid exemplar for series ${describe(r, labels, nLabels, maxLabels)}: ${el}`);
       } else {
         const nr = app.appendExemplar(ref, labels, { labels: el, value: v, t });
         if (nr !== 0) ref = nr;
@@ -212,7 +234,7 @@ function readSeries(r: Reader, app: Appender, ctx: IngestContext, rep: IngestRep
     }
   }
   leave(r, saved);
-  if (key !== null && ref !== 0 && (cached === undefined || cached.ref !== ref)) ctx.pending.push([key, { ref, labels }]);
+  if (keyed && ref !== 0 && ref !== cachedRef) ctx.pending.push(fp.h1, fp.h2, fp.len, ref);
 }
 
 function readMetadata(r: Reader, app: Appender, rep: IngestReport): void {

@@ -7,15 +7,15 @@
  * timestamp=3}; Metadata{type=1, help_ref=3, unit_ref=4}.
  *
  * The symbol table is read first (whatever its position in the message), then each series.
- * Fast path: the series cache is keyed by the resolved label strings, so a known series skips
- * label validation and label-set construction.
+ * Fast path: the series cache is keyed by a fingerprint of the resolved label strings, so a
+ * known series skips label validation and label-set construction.
  */
 import type { Labels } from '../../model/labels.js';
-import { labelsGet, METRIC_NAME } from '../../model/labels.js';
+import { METRIC_NAME } from '../../model/labels.js';
 import type { Appender, SeriesRef } from '../../storage/interface.js';
 import { readHistogram } from './histogram.js';
-import type { CachedSeries, IngestContext, IngestReport, RawLabels } from './series.js';
-import { buildExemplarLabels, buildSeriesLabels, formatLabels, metricTypeFromProto, newRawLabels } from './series.js';
+import type { Fingerprint, IngestContext, IngestReport, RawLabels } from './series.js';
+import { NO_LABELS, buildExemplarLabels, buildSeriesLabels, formatRaw, hashLabelStrings, metricTypeFromProto, newRawLabels } from './series.js';
 import type { Reader } from './wire.js';
 import {
   DecodeError,
@@ -44,6 +44,7 @@ const refs: number[] = [];
 const exRefs: number[] = [];
 const raw: RawLabels = newRawLabels();
 const exRaw: RawLabels = newRawLabels();
+const fp: Fingerprint = { h1: 0, h2: 0, len: 0 };
 
 /**
  * Reads label refs (packed or not) into `out`, storing at most `cap` of them; returns how
@@ -126,18 +127,18 @@ function readSeries(r: Reader, app: Appender, ctx: IngestContext, rep: IngestRep
   const bad = resolveRefs(refs, sym, raw);
   if (bad !== null) return fail(bad);
 
-  let key = '\u0100';
-  for (let i = 0; i < raw.n; i++) key += raw.names[i]! + '\xff' + raw.values[i]! + '\xfe';
+  hashLabelStrings(ctx.cache.seeds, raw.names, raw.values, raw.n, fp);
   let ref: SeriesRef = 0;
   let labels: Labels | null = null;
-  let cached: CachedSeries | undefined = ctx.cache.get(key);
-  if (cached !== undefined) {
-    if (ctx.hasSeries === undefined || ctx.hasSeries(cached.ref)) {
-      ref = cached.ref;
-      labels = cached.labels;
+  let cachedRef: SeriesRef = ctx.cache.get(fp);
+  if (cachedRef !== 0) {
+    if (ctx.hasSeries === undefined) ref = cachedRef;
+    else if (ctx.hasSeries(cachedRef)) {
+      ref = cachedRef;
+      labels = NO_LABELS;
     } else {
-      ctx.cache.delete(key);
-      cached = undefined;
+      ctx.cache.delete(fp);
+      cachedRef = 0;
     }
   }
   if (labels === null) {
@@ -145,10 +146,13 @@ function readSeries(r: Reader, app: Appender, ctx: IngestContext, rep: IngestRep
     if (typeof res === 'string') return fail(res);
     labels = res;
   }
+  const h1 = fp.h1;
+  const h2 = fp.h2;
+  const klen = fp.len;
 
   if (mdStart >= 0) {
     r.pos = mdStart;
-    readMetadata(r, app, rep, sym, labels);
+    readMetadata(r, app, rep, sym);
   }
 
   // Pass 2: append data.
@@ -172,7 +176,7 @@ function readSeries(r: Reader, app: Appender, ctx: IngestContext, rep: IngestRep
     } else if (field === 3) {
       const d = readHistogram(r);
       if (d.error !== null) {
-        rep.reject('histogram_invalid', 1, `invalid histogram for series ${formatLabels(labels)} at t=${d.t}: ${d.error}`);
+        rep.reject('histogram_invalid', 1, `invalid histogram for series ${formatRaw(raw)} at t=${d.t}: ${d.error}`);
       } else {
         const nr = app.appendHistogram(ref, labels, d.t, d.h);
         if (nr !== 0) ref = nr;
@@ -195,7 +199,7 @@ function readSeries(r: Reader, app: Appender, ctx: IngestContext, rep: IngestRep
       const err = nExRefs > 1000 ? `too many exemplar labels (${nExRefs >> 1})` : resolveRefs(exRefs, sym, exRaw);
       const el = err ?? buildExemplarLabels(exRaw);
       if (typeof el === 'string') {
-        rep.reject('invalid_exemplar', 1, `invalid exemplar for series ${formatLabels(labels)}: ${el}`);
+        rep.reject('invalid_exemplar', 1, `invalid exemplar for series ${formatRaw(raw)}: ${el}`);
       } else {
         const nr = app.appendExemplar(ref, labels, { labels: el, value: v, t });
         if (nr !== 0) ref = nr;
@@ -205,13 +209,13 @@ function readSeries(r: Reader, app: Appender, ctx: IngestContext, rep: IngestRep
     }
   }
   leave(r, saved);
-  if (ref !== 0 && (cached === undefined || cached.ref !== ref)) ctx.pending.push([key, { ref, labels }]);
+  if (ref !== 0 && ref !== cachedRef) ctx.pending.push(h1, h2, klen, ref);
 }
 
 /** Last metadata applied in this request, to skip repeats across series of one family. */
 let lastMd = '';
 
-function readMetadata(r: Reader, app: Appender, rep: IngestReport, sym: Symbols, labels: Labels): void {
+function readMetadata(r: Reader, app: Appender, rep: IngestReport, sym: Symbols): void {
   const saved = enter(r);
   let type = 0;
   let help = 0;
@@ -227,10 +231,11 @@ function readMetadata(r: Reader, app: Appender, rep: IngestReport, sym: Symbols,
   if (type === 0 && help === 0 && unit === 0) return;
   const n = sym.strs.length;
   if (help >= n || unit >= n) {
-    rep.reject('invalid_metadata', 1, `metadata symbol reference out of range for series ${formatLabels(labels)}`);
+    rep.reject('invalid_metadata', 1, `metadata symbol reference out of range for series ${formatRaw(raw)}`);
     return;
   }
-  const name = labelsGet(labels, METRIC_NAME);
+  let name = '';
+  for (let i = 0; i < raw.n; i++) if (raw.names[i] === METRIC_NAME) name = raw.values[i]!;
   if (name === '') return;
   const k = `${name}\xff${type}\xff${help}\xff${unit}`;
   rep.metadata++;

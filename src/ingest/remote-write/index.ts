@@ -20,10 +20,11 @@ export {
   DEFAULT_LIMITS,
   IngestReport,
   SeriesCache,
+  NO_LABELS,
   newIngestContext,
   flushPending,
 } from './series.js';
-export type { ReceiverLimits, InvalidReason, IngestContext, CachedSeries } from './series.js';
+export type { ReceiverLimits, InvalidReason, IngestContext, Fingerprint } from './series.js';
 export { encodeWriteRequestV1, encodeWriteRequestV2 } from './encode.js';
 export type { EncodeSeries, EncodeSample, EncodeExemplar, EncodeHistogram, EncodeMetadata, EncodeFamilyMetadata } from './encode.js';
 export { snappyCompress, snappyDecompress, snappyDeclaredLength, SnappyError } from './snappy.js';

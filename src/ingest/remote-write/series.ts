@@ -4,6 +4,7 @@
  * fast path, and label-set validation.
  */
 import type { Label, Labels } from '../../model/labels.js';
+import { SeriesCache } from './series-cache.js';
 import { METRIC_NAME } from '../../model/labels.js';
 import type { MetricType } from '../../model/samples.js';
 import type { SeriesRef } from '../../storage/interface.js';
@@ -66,50 +67,24 @@ export class IngestReport {
   }
 }
 
-/** A cached series: the storage ref and the validated labels. */
-export interface CachedSeries {
-  readonly ref: SeriesRef;
-  readonly labels: Labels;
-}
+export { SeriesCache, hashBytes, hashLabelStrings } from './series-cache.js';
+export type { Fingerprint } from './series-cache.js';
 
-/**
- * Bounded map from the raw label identity of a series to its ref. Cleared when full (cheap,
- * and the hot set refills within one scrape interval).
- */
-export class SeriesCache {
-  private map = new Map<string, CachedSeries>();
-  constructor(readonly maxSize = 200_000) {}
-
-  /** Cached entry, if any. */
-  get(key: string): CachedSeries | undefined {
-    return this.map.get(key);
-  }
-
-  /** Adds or replaces an entry (clears the cache first when it is full). */
-  set(key: string, entry: CachedSeries): void {
-    if (this.map.size >= this.maxSize && !this.map.has(key)) this.map = new Map();
-    this.map.set(key, entry);
-  }
-
-  /** Forgets an entry (e.g. its series was dropped by retention). */
-  delete(key: string): void {
-    this.map.delete(key);
-  }
-
-  /** Number of entries. */
-  get size(): number {
-    return this.map.size;
-  }
-}
+/** Label set passed with a cached ref: the storage knows the series by ref (see {@link IngestContext.hasSeries}). */
+export const NO_LABELS: Labels = Object.freeze([]) as Labels;
 
 /** What the decoders need besides the appender. */
 export interface IngestContext {
   readonly limits: ReceiverLimits;
   readonly cache: SeriesCache;
-  /** True when `ref` still exists in storage; cached refs failing it are looked up again. */
+  /**
+   * True when `ref` still exists in storage; cached refs failing it are looked up again. With
+   * it, a cached series is appended by ref alone ({@link NO_LABELS}, labels are decoded only for
+   * messages); without it, cached refs are trusted but labels are still decoded and sent along.
+   */
   readonly hasSeries?: ((ref: SeriesRef) => boolean) | undefined;
-  /** Cache entries to add once the transaction commits (filled by the decoders). */
-  readonly pending: [string, CachedSeries][];
+  /** Cache entries to add once the transaction commits, flat `(h1, h2, len, ref)` quadruples (filled by the decoders). */
+  readonly pending: number[];
 }
 
 /** Creates an {@link IngestContext}. */
@@ -123,8 +98,9 @@ export function newIngestContext(
 
 /** Applies the cache entries of a committed transaction. */
 export function flushPending(ctx: IngestContext): void {
-  for (const [k, e] of ctx.pending) ctx.cache.set(k, e);
-  ctx.pending.length = 0;
+  const p = ctx.pending;
+  for (let i = 0; i + 3 < p.length; i += 4) ctx.cache.set(p[i]!, p[i + 1]!, p[i + 2]!, p[i + 3]!);
+  p.length = 0;
 }
 
 /** Raw label pairs as decoded, with UTF-8 byte lengths for the limits. */

@@ -37,11 +37,35 @@ export function snappyDeclaredLength(input: Uint8Array): number {
 }
 
 /**
+ * A reusable output buffer for {@link snappyDecompress}: a receiver that consumes each
+ * decompressed body synchronously decodes every request into the same memory instead of
+ * allocating (and later freeing) a body-sized buffer per request. Buffers above `keepBytes`
+ * are not kept.
+ */
+export class SnappyScratch {
+  private buf: Buffer | null = null;
+
+  /** @param keepBytes largest buffer kept for reuse (default 8 MiB) */
+  constructor(readonly keepBytes = 8 * 1024 * 1024) {}
+
+  /** A buffer of exactly `n` bytes (a view of the kept one when it fits). Contents are undefined. */
+  take(n: number): Buffer {
+    if (n > this.keepBytes) return Buffer.allocUnsafeSlow(n);
+    if (this.buf === null || this.buf.length < n) {
+      const size = Math.min(this.keepBytes, Math.max(n, this.buf === null ? 0 : this.buf.length * 2, 64 * 1024));
+      this.buf = Buffer.allocUnsafeSlow(size);
+    }
+    return this.buf.subarray(0, n);
+  }
+}
+
+/**
  * Decompresses a snappy block. Checks the declared length against `maxLength` first and
  * throws a 413 {@link LimitError} before allocating anything when it is larger. Corrupt or
- * truncated input throws {@link SnappyError}.
+ * truncated input throws {@link SnappyError}. With `scratch`, the result is a view of the
+ * scratch buffer, valid until the next call with the same scratch.
  */
-export function snappyDecompress(input: Uint8Array, maxLength: number): Buffer {
+export function snappyDecompress(input: Uint8Array, maxLength: number, scratch?: SnappyScratch): Buffer {
   const declared = snappyDeclaredLength(input);
   if (declared > maxLength) {
     throw new LimitError(
@@ -53,7 +77,7 @@ export function snappyDecompress(input: Uint8Array, maxLength: number): Buffer {
   let pos = 0;
   while (input[pos]! >= 0x80) pos++;
   pos++;
-  const out = Buffer.allocUnsafe(declared);
+  const out = scratch !== undefined ? scratch.take(declared) : Buffer.allocUnsafe(declared);
   const inLen = input.length;
   let outPos = 0;
   while (pos < inLen) {

@@ -45,6 +45,28 @@ export interface ScrapeLoopOptions {
   readonly metrics: ScrapeMetrics;
   readonly previous?: ScrapeLoopState;
   readonly fetch?: ScrapeFetch;
+  /**
+   * Scrape timestamps within this many ms of the scheduled time are snapped to it, as
+   * Prometheus does (`--scrape.timestamp-tolerance`, default 2 ms): timer jitter then costs no
+   * bits in the chunks (delta-of-delta 0). Applied only when the interval is more than 100
+   * times the tolerance; 0 disables it.
+   */
+  readonly timestampToleranceMs?: number;
+}
+
+/** Default of {@link ScrapeLoopOptions.timestampToleranceMs}. */
+export const DEFAULT_TIMESTAMP_TOLERANCE_MS = 2;
+
+/**
+ * Snaps `now` to the nearest scheduled instant `offset + k·interval` when it lies within
+ * `tolerance` ms of it (and `interval > 100·tolerance`); otherwise returns `now`.
+ */
+export function alignScrapeTimestamp(now: number, intervalMs: number, offsetMs: number, toleranceMs: number): number {
+  if (!(toleranceMs > 0) || !(intervalMs > 100 * toleranceMs)) return now;
+  const phase = (((now - offsetMs) % intervalMs) + intervalMs) % intervalMs;
+  if (phase <= toleranceMs) return now - phase;
+  if (intervalMs - phase <= toleranceMs) return now + (intervalMs - phase);
+  return now;
 }
 
 /** Outcome of one scrape. */
@@ -176,7 +198,8 @@ export class ScrapeLoop {
   private async run(): Promise<ScrapeReport> {
     const o = this.o;
     const job = o.target.job;
-    const ts = o.clock.now();
+    const iv = o.target.intervalMs;
+    const ts = alignScrapeTimestamp(o.clock.now(), iv, o.target.hash % iv, o.timestampToleranceMs ?? DEFAULT_TIMESTAMP_TOLERANCE_MS);
     const t0 = performance.now();
     let scraped = 0;
     let post = 0;

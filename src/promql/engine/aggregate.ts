@@ -66,7 +66,8 @@ export function quantileOf(q: number, values: number[]): number {
   return vs[lo]! * (1 - w) + vs[hi]! * w;
 }
 
-function groupLabels(spec: AggregateSpec, ls: Labels, set: ReadonlySet<string>): Labels {
+/** The grouping labels of `ls` under `spec` (`set` holds `spec.grouping`). */
+export function groupLabels(spec: Pick<AggregateSpec, 'without'>, ls: Labels, set: ReadonlySet<string>): Labels {
   if (spec.without) return ls.filter((l) => !METRIC_IDENTITY_LABELS.has(l.name) && !set.has(l.name));
   return ls.filter((l) => set.has(l.name));
 }

@@ -168,6 +168,64 @@ export function signatureFn(on: boolean, names: readonly string[]): (ls: Labels)
   };
 }
 
+/**
+ * Per-expression memo kept across the steps of one binary operation: samples of the same series
+ * share their `Labels` array at every step, so signatures and result label sets are computed
+ * once per series (or pair of series) instead of once per step, and the result label sets stay
+ * the same objects across steps (which the range-result assembly relies on to skip re-keying).
+ */
+export class BinopCache {
+  private readonly sigs = new WeakMap<Labels, string>();
+  private readonly results = new WeakMap<Labels, Labels | WeakMap<Labels, Labels>>();
+  private readonly keys = new WeakMap<Labels, string>();
+  private readonly noRhs = Object.freeze([]) as unknown as Labels;
+
+  /** Signature of `ls` under `f` (one signature function per cache). */
+  sig(f: (ls: Labels) => string, ls: Labels): string {
+    let s = this.sigs.get(ls);
+    if (s === undefined) {
+      s = f(ls);
+      this.sigs.set(ls, s);
+    }
+    return s;
+  }
+
+  /** Result labels of a matched pair (`rhs` undefined for fill values). */
+  result(lhs: Labels, rhs: Labels | undefined, m: VectorMatching): Labels {
+    // Without `include` labels the result depends on the left side only.
+    if (m.include.length === 0 || (m.card === 'one-to-one' && m.on)) {
+      let r = this.results.get(lhs);
+      if (r === undefined) {
+        r = resultMetric(lhs, rhs, m);
+        this.results.set(lhs, r);
+      }
+      return r as Labels;
+    }
+    let byR = this.results.get(lhs) as WeakMap<Labels, Labels> | undefined;
+    if (byR === undefined) {
+      byR = new WeakMap();
+      this.results.set(lhs, byR);
+    }
+    const rk = rhs ?? this.noRhs;
+    let r = byR.get(rk);
+    if (r === undefined) {
+      r = resultMetric(lhs, rhs, m);
+      byR.set(rk, r);
+    }
+    return r;
+  }
+
+  /** `labelsKey` of a result label set. */
+  key(ls: Labels): string {
+    let k = this.keys.get(ls);
+    if (k === undefined) {
+      k = labelsKey(ls);
+      this.keys.set(ls, k);
+    }
+    return k;
+  }
+}
+
 function matchLabels(ls: Labels, on: boolean, names: readonly string[]): Labels {
   const set = new Set(names);
   if (on) return ls.filter((l) => set.has(l.name));
@@ -181,8 +239,9 @@ export function goLabelsString(ls: Labels): string {
 }
 
 /** Set operators `and`, `or`, `unless`. */
-export function setBinop(op: BinaryOp, lhs: Vector, rhs: Vector, m: VectorMatching | null, ts: number): Vector {
-  const sig = signatureFn(m?.on ?? false, m?.labels ?? []);
+export function setBinop(op: BinaryOp, lhs: Vector, rhs: Vector, m: VectorMatching | null, ts: number, cache?: BinopCache): Vector {
+  const sigf = signatureFn(m?.on ?? false, m?.labels ?? []);
+  const sig = cache ? (ls: Labels) => cache.sig(sigf, ls) : sigf;
   const stamp = (s: Sample): Sample => (s.t === ts ? s : { ...s, t: ts });
   switch (op) {
     case 'and': {
@@ -240,6 +299,7 @@ export function vectorBinop(
   returnBool: boolean,
   ts: number,
   notes: BinopNotes,
+  cache?: BinopCache,
 ): Vector {
   if (m.card === 'many-to-many') throw new QueryError('many-to-many only allowed for set operators', 'bad_data');
   const swapped = m.card === 'one-to-many';
@@ -251,7 +311,8 @@ export function vectorBinop(
   if (swapped) [lhs, rhs] = [rhs, lhs];
   const hasFill = fillL !== undefined || fillR !== undefined;
   if ((lhs.length === 0 || rhs.length === 0) && !hasFill) return [];
-  const sigf = signatureFn(m.on, m.labels);
+  const rawSig = signatureFn(m.on, m.labels);
+  const sigf = cache ? (ls: Labels) => cache.sig(rawSig, ls) : rawSig;
   const cmp = isComparison(op);
   const dn = dropsName(op, returnBool);
   const right = new Map<string, Sample>();
@@ -279,13 +340,13 @@ export function vectorBinop(
       [a, b] = [b, a];
       [ha, hb] = [hb, ha];
     }
-    const metric = resultMetric(metricBase, rs?.metric, m);
+    const metric = cache && metricBase === ls.metric ? cache.result(metricBase, rs?.metric, m) : resultMetric(metricBase, rs?.metric, m);
     const seen = matched.get(sig);
     if (m.card === 'one-to-one') {
       if (seen !== undefined) throw new QueryError('multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
       matched.set(sig, null);
     } else {
-      const key = labelsKey(metric);
+      const key = cache ? cache.key(metric) : labelsKey(metric);
       if (seen === undefined || seen === null) matched.set(sig, new Set([key]));
       else if (seen.has(key)) throw new QueryError('multiple matches for labels: grouping labels must ensure unique matches');
       else seen.add(key);

@@ -11,13 +11,14 @@ import type { Querier } from '../../storage/interface.js';
 import type { AggregateExpr, BinaryExpr, Call, Expr, MatrixSelector, PosRange, SubqueryExpr, VectorMatching, VectorSelector } from '../parser/ast.js';
 import { functionReturnType } from '../parser/functions.js';
 import { aggregateStep, type AggregateNotes } from './aggregate.js';
-import { floatBinop, isComparison, isSetOp, setBinop, vectorBinop, vectorScalarBinop, type BinopNotes } from './binary.js';
+import { BinopCache, floatBinop, isComparison, isSetOp, setBinop, vectorBinop, vectorScalarBinop, type BinopNotes } from './binary.js';
 import type { FunctionArg, FunctionContext, FunctionImpl } from './functions/contract.js';
 import { histogramScale } from './histogram-ops.js';
-import { isValidLabelName, quote } from './functions/util.js';
+import { MSG, isValidLabelName, quote } from './functions/util.js';
 import { evalInfo } from './info.js';
 import { formatFloat } from './format.js';
-import { fastRangeKind, fastRangeSeries, floatColumns } from './fast-range.js';
+import { kernelCall, runKernel, type KernelCall } from './range-kernels.js';
+import { FUSABLE_OPS, FusedAggregator } from './fused-aggregate.js';
 import { extendedWindowOf, loadSeries, pickInstant, pickSmoothed, toRangeSeries, windowOf, type LoadedSeries, type SmoothedProblem } from './selectors.js';
 import { Annotations, QueryError, type Matrix, type RangeSeries, type Sample, type Vector } from './values.js';
 
@@ -211,10 +212,10 @@ export class Evaluator {
   }
 
   /** Selects the series of a selector for this evaluator's range (plus `extra` ms before). */
-  private select(vs: VectorSelector, before: number, after = 0): LoadedSeries[] {
+  private select(vs: VectorSelector, before: number, after = 0, latestOnly = false): LoadedSeries[] {
     const lo = (vs.at ?? this.start) - vs.offset;
     const hi = (vs.at ?? this.end) - vs.offset;
-    const series = loadSeries(this.ctx.querier, vs.matchers, lo - before, hi + after, this.ctx.signal);
+    const series = loadSeries(this.ctx.querier, vs.matchers, lo - before, hi + after, this.ctx.signal, latestOnly);
     this.ctx.stats.series += series.length;
     return series;
   }
@@ -225,7 +226,9 @@ export class Evaluator {
    */
   evalVectorSelector(vs: VectorSelector, keepTimestamps: boolean): Vector[] {
     const lookback = this.ctx.lookbackDelta;
-    const series = this.select(vs, lookback, vs.smoothed ? lookback : 0);
+    // One step (or all steps pinned by `@`): only each series' newest sample is needed.
+    const oneRef = this.steps.length === 1 || vs.at !== null;
+    const series = this.select(vs, lookback, vs.smoothed ? lookback : 0, oneRef && !vs.smoothed);
     const out: Vector[] = this.steps.map(() => []);
     let n = 0;
     for (const s of series) {
@@ -329,12 +332,13 @@ export class Evaluator {
     const steps: Vector[] = new Array<Vector>(this.steps.length);
     if (l.kind === 'vector' && r.kind === 'vector') {
       const m = e.matching ?? DEFAULT_MATCHING;
+      const cache = this.steps.length > 1 ? new BinopCache() : undefined;
       for (let i = 0; i < steps.length; i++) {
         this.checkpoint();
         const ts = this.steps[i]!;
         steps[i] = isSetOp(e.op)
-          ? setBinop(e.op, l.steps[i]!, r.steps[i]!, m, ts)
-          : vectorBinop(e.op, l.steps[i]!, r.steps[i]!, m, e.returnBool, ts, notes);
+          ? setBinop(e.op, l.steps[i]!, r.steps[i]!, m, ts, cache)
+          : vectorBinop(e.op, l.steps[i]!, r.steps[i]!, m, e.returnBool, ts, notes, cache);
       }
       return { kind: 'vector', steps };
     }
@@ -363,9 +367,14 @@ export class Evaluator {
         params = p.values;
       }
     }
+    if (!e.param && FUSABLE_OPS.has(e.op)) {
+      const fused = this.fusedAggregate(e);
+      if (fused) return fused;
+    }
     const inner = this.eval(e.expr);
     if (inner.kind !== 'vector') throw new QueryError(`expected instant vector in aggregation, got ${inner.kind}`, 'bad_data');
-    const spec = { op: e.op, grouping: e.grouping, without: e.without, groupCache: new WeakMap<Labels, { labels: Labels; key: string }>() };
+    // The group cache pays off across steps only (a WeakMap with many keys is costly to GC).
+    const spec = { op: e.op, grouping: e.grouping, without: e.without, groupCache: this.steps.length > 1 ? new WeakMap<Labels, { labels: Labels; key: string }>() : undefined };
     const paramPos = e.param?.pos ?? e.pos;
     const notes: AggregateNotes = {
       info: (m) => this.info(m, e.pos),
@@ -385,6 +394,30 @@ export class Evaluator {
       return aggregateStep(spec, vec, param, this.steps[i]!, notes);
     });
     return { kind: 'vector', steps };
+  }
+
+  /**
+   * `sum`/`avg`/`count`/`min`/`max`/`group` straight over a range function with a column fast
+   * path and no parameter ({@link FusedAggregator}); undefined when the expression does not
+   * have that shape or a selected series holds histograms (the general path then runs).
+   */
+  private fusedAggregate(e: AggregateExpr): EvalResult | undefined {
+    const x = unwrap(e.expr);
+    if (x.kind !== 'Call' || x.args.length !== 1) return undefined;
+    const impl = this.ctx.functions[x.func];
+    const kc = impl ? kernelCall(x, impl) : undefined;
+    if (!kc || (kc.column && kc.column.paramArg >= 0)) return undefined;
+    const series = this.select(kc.ms.vectorSelector, kc.ms.range);
+    if (series.some((s) => s.hs.length > 0)) return undefined;
+    const agg = new FusedAggregator(e.op, e.grouping, e.without, this.steps, kc.dropName);
+    const { points } = runKernel(kc, series, {
+      steps: this.steps,
+      info: (m) => this.ctx.annotations.info(`${m} (${this.position(x.args[kc.mi]!.pos)})`),
+      checkpoint: () => this.checkpoint(),
+      sink: (s) => agg.emitter(s.metric),
+    });
+    this.addSamples(points);
+    return { kind: 'vector', steps: agg.result() };
   }
 
   private fnContext(ts: number, a?: RangeArg): FunctionContext {
@@ -497,9 +530,8 @@ export class Evaluator {
       }
       return { kind: 'vector', steps };
     }
-    const fastSel = unwrap(e.args[mi]!);
-    const fast = fastSel.kind === 'MatrixSelector' && !fastSel.vectorSelector.anchored && !fastSel.vectorSelector.smoothed ? fastRangeKind(impl) : undefined;
-    if (fast && fastSel.kind === 'MatrixSelector') return this.evalFastRange(e, impl, mi, fastSel, fast, argsAt);
+    const kc = kernelCall(e, impl);
+    if (kc) return this.evalKernelCall(kc, argVals, argsAt);
     const ra = this.rangeArg(e.args[mi]!);
     if (ra.anchored && !ANCHORED_FUNCS.has(e.func)) {
       throw new QueryError(`anchored modifier can only be used with: ${[...ANCHORED_FUNCS].join(', ')} - not with ${e.func}`, 'bad_data');
@@ -511,43 +543,48 @@ export class Evaluator {
   }
 
   /**
-   * rate/increase/delta over a plain matrix selector: float series straight from the selected
-   * columns, series by series over all steps ({@link fastRangeSeries}); histogram series take
-   * the general path.
+   * A range function with a column fast path over a plain matrix selector
+   * ({@link runKernel}): float series straight from the selected columns, series by series over
+   * all steps; histogram series take the general path.
    */
-  private evalFastRange(
-    e: Call,
-    impl: FunctionImpl,
-    mi: number,
-    ms: MatrixSelector,
-    fast: { isCounter: boolean; isRate: boolean },
-    argsAt: (i: number) => FunctionArg[],
-  ): EvalResult {
-    const vs = ms.vectorSelector;
-    const out: Vector[] = this.steps.map(() => []);
-    const general: RangeSeries[] = [];
-    let pts = 0;
-    const params = {
-      ...fast,
-      steps: this.steps,
-      endAt: (i: number) => (vs.at ?? this.steps[i]!) - vs.offset,
-      range: ms.range,
-      out,
-      info: (m: string) => this.ctx.annotations.info(`${m} (${this.position(e.args[mi]!.pos)})`),
-    };
-    for (const s of this.select(vs, ms.range)) {
-      this.checkpoint();
-      if (s.hs.length > 0) {
-        const rs = toRangeSeries(s);
-        if (rs.floats.length + rs.histograms.length > 0) general.push(rs);
-      } else {
-        pts += fastRangeSeries(floatColumns(s.labels, s.t, s.v), params);
+  private evalKernelCall(kc: KernelCall, argVals: readonly (EvalResult | undefined)[], argsAt: (i: number) => FunctionArg[]): EvalResult {
+    const e = kc.call;
+    const vs = kc.ms.vectorSelector;
+    const n = this.steps.length;
+    const steps = this.steps;
+    const out: Vector[] = steps.map(() => []);
+    let params: Float64Array | undefined;
+    const paramArg = kc.column?.paramArg ?? -1;
+    if (paramArg >= 0) {
+      const pv = argVals[paramArg];
+      params = pv?.kind === 'scalar' ? pv.values : new Float64Array(n).fill(Number.NaN);
+    }
+    const nonEmpty: boolean[] | undefined = params ? new Array<boolean>(n).fill(false) : undefined;
+    const dropName = kc.dropName;
+    const { points, general } = runKernel(kc, this.select(vs, kc.ms.range), {
+      steps,
+      params,
+      nonEmpty,
+      info: (m) => this.ctx.annotations.info(`${m} (${this.position(e.args[kc.mi]!.pos)})`),
+      checkpoint: () => this.checkpoint(),
+      sink: (s) => {
+        const metric = s.metric;
+        const dn = dropName || s.dropName === true;
+        return dn
+          ? (i, f) => out[i]!.push({ metric, t: steps[i]!, f, dropName: true })
+          : (i, f) => out[i]!.push({ metric, t: steps[i]!, f });
+      },
+    });
+    this.addSamples(points);
+    if (e.func === 'quantile_over_time' && params && nonEmpty) {
+      for (let i = 0; i < n; i++) {
+        const q = params[i]!;
+        if (nonEmpty[i] && !(q >= 0 && q <= 1)) this.ctx.annotations.warn(`${MSG.invalidQuantile(q)} (${this.position(e.args[0]!.pos)})`);
       }
     }
-    this.addSamples(pts);
     if (general.length === 0) return { kind: 'vector', steps: out };
-    const ra: RangeArg = { series: general, range: ms.range, offset: vs.offset, at: vs.at, anchored: false, smoothed: false };
-    const rest = this.evalRangeCall(e, impl, mi, ra, argsAt);
+    const ra: RangeArg = { series: general, range: kc.ms.range, offset: vs.offset, at: vs.at, anchored: false, smoothed: false };
+    const rest = this.evalRangeCall(e, kc.impl, kc.mi, ra, argsAt);
     return { kind: 'vector', steps: out.map((v, i) => v.concat(rest[i]!)) };
   }
 

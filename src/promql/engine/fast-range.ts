@@ -1,13 +1,12 @@
 /**
  * Fast path of rate / increase / delta over a plain (not anchored/smoothed) range selector for
- * float series, evaluated series by series over all steps: the counter-reset correction of any
- * window is read from a per-series prefix sum instead of walking the window's points, and no
- * window is copied. Results are those of the function library's implementation
+ * float series, evaluated series by series over all steps: a per-series prefix count of counter
+ * resets tells which windows need a correction (only those are walked), and no window is
+ * copied. Results are those of the function library's implementation
  * (`functions/rate.ts`), which still handles histogram series and every other case.
  */
 import { METRIC_NAME, labelsGet, type Labels } from '../../model/labels.js';
 import { isStaleNaN } from '../../model/samples.js';
-import type { Sample } from './values.js';
 import { delta, extrapolationFactor, increase, rate } from './functions/rate.js';
 import { MSG } from './functions/util.js';
 
@@ -25,9 +24,14 @@ export function fastRangeKind(impl: unknown): { isCounter: boolean; isRate: bool
 
 const COUNTER_SUFFIXES = ['_total', '_sum', '_count', '_bucket'];
 
-/** Index of the first time > x in `ts[lo..]` (ascending). */
-function firstAfter(ts: ArrayLike<number>, x: number, lo: number): number {
-  let hi = ts.length;
+/**
+ * Index of the first time > x in `ts[lo..]` (ascending): a few linear steps first (windows of
+ * consecutive steps move by a few points), then binary search.
+ */
+export function firstAfter(ts: ArrayLike<number>, x: number, lo: number): number {
+  const n = ts.length;
+  for (let k = 0; k < 8; k++, lo++) if (lo >= n || ts[lo]! > x) return lo;
+  let hi = n;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (ts[mid]! <= x) lo = mid + 1;
@@ -45,8 +49,6 @@ export interface FastRangeParams {
   /** Window end for step `i` (after `@` and offset). */
   readonly endAt: (i: number) => number;
   readonly range: number;
-  /** Output per step (appended to). */
-  readonly out: Sample[][];
   /** Called with the "possible non-counter" info text (without position) when it applies. */
   readonly info: (msg: string) => void;
 }
@@ -76,28 +78,30 @@ export function floatColumns(metric: Labels, t: Float64Array, v: Float64Array): 
 }
 
 /**
- * Evaluates one float-only series for all steps; returns the number of points the windows held
- * (for sample accounting).
+ * Evaluates one float-only series for all steps, handing step `i`'s result to `emit` (steps
+ * ascending, at most once per step); returns the number of points the windows held (for
+ * sample accounting).
  */
-export function fastRangeSeries(s: FloatColumns, p: FastRangeParams): number {
+export function fastRangeSeries(s: FloatColumns, p: FastRangeParams, emit: (i: number, f: number) => void): number {
   const T = s.t;
   const V = s.v;
   const n = T.length;
-  // corr[j]: sum of the values before each reset among pairs (i-1, i) with i <= j.
-  let corr: Float64Array | undefined;
+  // resets[j]: number of counter resets among pairs (i-1, i) with i <= j. A window with none
+  // needs no correction; one with some sums its corrections in order, exactly as the function
+  // library does (a prefix sum of corrections would round differently).
+  let resets: Int32Array | undefined;
   if (p.isCounter) {
     for (let i = 1; i < n; i++) {
       if (V[i]! < V[i - 1]!) {
-        corr = new Float64Array(n);
+        resets = new Int32Array(n);
         break;
       }
     }
-    if (corr) {
+    if (resets) {
       let acc = 0;
       for (let i = 1; i < n; i++) {
-        const prev = V[i - 1]!;
-        if (V[i]! < prev) acc += prev;
-        corr[i] = acc;
+        if (V[i]! < V[i - 1]!) acc++;
+        resets[i] = acc;
       }
     }
   }
@@ -124,10 +128,10 @@ export function fastRangeSeries(s: FloatColumns, p: FastRangeParams): number {
     if (cnt < 2) continue;
     const firstV = V[a]!;
     let result = V[b - 1]! - firstV;
-    if (corr) result += corr[b - 1]! - corr[a]!;
-    const v = result * extrapolationFactor(result, T[a]!, T[b - 1]!, cnt, start, end, p.isCounter ? firstV : undefined, p.isRate);
-    const o: Sample = { metric: s.metric, t: p.steps[i]!, f: v, dropName: true };
-    p.out[i]!.push(o);
+    if (resets && resets[b - 1]! !== resets[a]!) {
+      for (let j = a + 1; j < b; j++) if (V[j]! < V[j - 1]!) result += V[j - 1]!;
+    }
+    emit(i, result * extrapolationFactor(result, T[a]!, T[b - 1]!, cnt, start, end, p.isCounter ? firstV : undefined, p.isRate));
   }
   if (sawPoint && p.isCounter && !s.dropName) {
     const name = labelsGet(s.metric, METRIC_NAME);

@@ -21,9 +21,13 @@ export interface LoadedSeries {
   readonly hs: readonly { readonly t: number; readonly h: FloatHistogram }[];
 }
 
-/** Selects and decodes all series matching `matchers` with samples in [mint, maxt]. */
-export function loadSeries(q: Querier, matchers: readonly Matcher[], mint: number, maxt: number, signal?: AbortSignal): LoadedSeries[] {
-  const series = q.select({ mint, maxt, matchers, sorted: true, signal });
+/**
+ * Selects and decodes all series matching `matchers` with samples in [mint, maxt]. With
+ * `latestOnly` the caller needs only each series' newest float sample (the querier may return
+ * just that one; see `SelectParams.latestOnly`).
+ */
+export function loadSeries(q: Querier, matchers: readonly Matcher[], mint: number, maxt: number, signal?: AbortSignal, latestOnly = false): LoadedSeries[] {
+  const series = q.select(latestOnly ? { mint, maxt, matchers, sorted: true, signal, latestOnly } : { mint, maxt, matchers, sorted: true, signal });
   const out: LoadedSeries[] = [];
   for (const s of series) {
     const d = s.samples();

@@ -343,7 +343,7 @@ export class HeadAppender implements Appender {
     const st = this.st;
     if (newSeries.length > 0) out.push({ kind: 'series', series: newSeries.map((s) => ({ ref: st.ref[s]!, labels: st.labels(s) })) });
     if (nf > 0) {
-      const refs = new Uint32Array(nf);
+      const refs = this.head.walRefs(nf);
       for (let i = 0; i < nf; i++) refs[i] = st.ref[ser[i]!]!;
       out.push({ kind: 'samples', n: nf, refs, ts: this.ts, vs: this.vs });
     }

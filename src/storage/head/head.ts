@@ -69,6 +69,7 @@ export class Head implements Storage {
   private readonly acc: ChunkDelta = { chunks: 0, bytes: 0, samples: 0 };
   private readonly replayAlias = new Map<number, number>();
   private readonly spare: StagingBuffers[] = [];
+  private refScratch = new Uint32Array(1024);
   private readonly clock: Clock;
   private readonly wal: WalWriter | undefined;
   private readonly chunkSamples: number;
@@ -322,9 +323,19 @@ export class Head implements Storage {
     return { ts: new Float64Array(64), vs, vw: new Uint32Array(vs.buffer), ser: new Int32Array(64) };
   }
 
-  /** @internal Returns staging arrays after a transaction ended. */
+  /**
+   * @internal Returns staging arrays after a transaction ended. They are reused unless a WAL
+   * that does not copy records may still hold them.
+   */
   recycleBuffers(b: StagingBuffers): void {
-    if (this.wal === undefined && this.spare.length < 8 && b.ts.length <= 65536) this.spare.push(b);
+    if ((this.wal === undefined || this.wal.copiesRecords === true) && this.spare.length < 8 && b.ts.length <= 65536) this.spare.push(b);
+  }
+
+  /** @internal A refs array of at least `n` entries for a WAL samples record (reused when the WAL copies records). */
+  walRefs(n: number): Uint32Array {
+    if (this.wal?.copiesRecords !== true) return new Uint32Array(n);
+    if (this.refScratch.length < n) this.refScratch = new Uint32Array(Math.max(n, this.refScratch.length * 2));
+    return this.refScratch;
   }
 
   /** @internal Histogram state of a slot, created when missing. */

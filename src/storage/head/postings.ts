@@ -117,12 +117,26 @@ export class MemPostings {
     return n;
   }
 
-  /** Lists of the values of `name` for which `pick(value)` holds. */
-  private listsWhere(name: string, pick: (v: string) => boolean): ArrayLike<number>[] {
-    const out: ArrayLike<number>[] = [];
+  /**
+   * Union of the lists of the values of `name` for which `pick(value)` holds. When every value
+   * matches and every series has the label (e.g. `{__name__=~".+"}`), that is the list of all
+   * series, returned without merging anything.
+   */
+  private unionWhere(name: string, pick: (v: string) => boolean): ArrayLike<number> {
     const values = this.byName.get(name);
-    if (values !== undefined) for (const [v, id] of values) if (pick(v)) out.push(this.lists.view(id));
-    return out;
+    if (values === undefined) return EMPTY;
+    const out: ArrayLike<number>[] = [];
+    let total = 0;
+    for (const [v, id] of values) {
+      if (!pick(v)) continue;
+      const l = this.lists.view(id);
+      out.push(l);
+      total += l.length;
+    }
+    // A series holds one value per name, so the picked lists are disjoint: when they cover as
+    // many refs as there are series, they are all of them.
+    if (out.length === values.size && total === this.lists.length(this.all)) return this.lists.view(this.all);
+    return out.length === 0 ? EMPTY : union(out);
   }
 
   /**
@@ -139,17 +153,17 @@ export class MemPostings {
         if (m.type === '!=') {
           subtract.push(this.view(m.name, m.value));
         } else {
-          const lists = this.listsWhere(m.name, (v) => !m.matches(v));
-          if (lists.length > 0) subtract.push(union(lists));
+          const l = this.unionWhere(m.name, (v) => !m.matches(v));
+          if (l.length > 0) subtract.push(l);
         }
       } else if (m.type === '=') {
         const l = this.view(m.name, m.value);
         if (l.length === 0) return [];
         intersect.push(l);
       } else {
-        const lists = this.listsWhere(m.name, (v) => m.matches(v));
-        if (lists.length === 0) return [];
-        intersect.push(union(lists));
+        const l = this.unionWhere(m.name, (v) => m.matches(v));
+        if (l.length === 0) return [];
+        intersect.push(l);
       }
     }
     let out: ArrayLike<number>;
@@ -198,16 +212,49 @@ export function subtractSorted(a: ArrayLike<number>, b: ArrayLike<number>): numb
   return out;
 }
 
-/** Union of ascending lists, ascending and deduplicated (the list itself when there is one). */
+/**
+ * Union of ascending lists, ascending and deduplicated (the list itself when there is one).
+ * Few short lists are merged by sorting; otherwise refs are marked in a bitmap over
+ * [min, max] and read back in order (linear in the refs and the span, no comparison sort).
+ */
 export function union(lists: readonly ArrayLike<number>[]): ArrayLike<number> {
   if (lists.length === 1) return lists[0]!;
   let total = 0;
-  for (const l of lists) total += l.length;
-  const all = new Float64Array(total);
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const l of lists) {
+    if (l.length === 0) continue;
+    total += l.length;
+    if (l[0]! < lo) lo = l[0]!;
+    if (l[l.length - 1]! > hi) hi = l[l.length - 1]!;
+  }
+  if (total === 0) return EMPTY;
+  if (total <= 64 || hi - lo > 64 * total) {
+    const all = new Float64Array(total);
+    let k = 0;
+    for (const l of lists) for (let i = 0; i < l.length; i++) all[k++] = l[i]!;
+    all.sort();
+    const out: number[] = [];
+    for (let i = 0; i < total; i++) if (i === 0 || all[i] !== all[i - 1]) out.push(all[i]!);
+    return out;
+  }
+  const words = new Uint32Array(((hi - lo) >>> 5) + 1);
+  for (const l of lists) {
+    for (let i = 0; i < l.length; i++) {
+      const d = l[i]! - lo;
+      const j = d >>> 5;
+      words[j] = words[j]! | (1 << (d & 31));
+    }
+  }
+  const out = new Uint32Array(total);
   let k = 0;
-  for (const l of lists) for (let i = 0; i < l.length; i++) all[k++] = l[i]!;
-  all.sort();
-  const out: number[] = [];
-  for (let i = 0; i < total; i++) if (i === 0 || all[i] !== all[i - 1]) out.push(all[i]!);
-  return out;
+  for (let w = 0; w < words.length; w++) {
+    let x = words[w]!;
+    while (x !== 0) {
+      const b = 31 - Math.clz32(x & -x);
+      out[k++] = lo + (w << 5) + b;
+      x &= x - 1;
+    }
+  }
+  return k === total ? out : out.subarray(0, k);
 }

@@ -7,6 +7,8 @@ import type { Head } from './head.js';
 import { hasHistogramIn, histogramsIn } from './series.js';
 import { F_VISIBLE } from './series-table.js';
 
+const NO_FLOATS = new Float64Array(0);
+
 /**
  * A selected head series. Labels are materialised at select time (the slot may be truncated
  * and reused before they are read); samples decode lazily.
@@ -21,15 +23,44 @@ class HeadSeries implements Series {
     private readonly mint: number,
     private readonly maxt: number,
   ) {
-    this.labels = head.series.labels(ix);
+    this.labels = head.series.sharedLabels(ix);
   }
 
   samples(): SeriesSamples {
     const st = this.head.series;
     // The slot may have been truncated away (and reused) since the select.
-    if (st.ref[this.ix] !== this.ref) return { t: new Float64Array(0), v: new Float64Array(0), histograms: [] };
+    if (st.ref[this.ix] !== this.ref) return { t: NO_FLOATS, v: NO_FLOATS, histograms: [] };
     const f = st.floatsIn(this.ix, this.mint, this.maxt);
     return { t: f.t, v: f.v, histograms: histogramsIn(st.hist.get(this.ix), this.mint, this.maxt) };
+  }
+}
+
+/**
+ * A series selected with the `latestOnly` hint: its newest float sample was read at select time
+ * (without decoding when it is the series' last value) into columns shared by the whole select
+ * (`k` is its index there, -1 when it has none); histograms still decode lazily.
+ */
+class LatestSeries implements Series {
+  readonly labels: Labels;
+
+  constructor(
+    private readonly head: Head,
+    private readonly ix: number,
+    private readonly ref: number,
+    private readonly mint: number,
+    private readonly maxt: number,
+    private readonly cols: { t: Float64Array; v: Float64Array },
+    private readonly k: number,
+  ) {
+    this.labels = head.series.sharedLabels(ix);
+  }
+
+  samples(): SeriesSamples {
+    const st = this.head.series;
+    const hs = st.ref[this.ix] === this.ref ? histogramsIn(st.hist.get(this.ix), this.mint, this.maxt) : [];
+    const k = this.k;
+    if (k < 0) return { t: NO_FLOATS, v: NO_FLOATS, histograms: hs };
+    return { t: this.cols.t.subarray(k, k + 1), v: this.cols.v.subarray(k, k + 1), histograms: hs };
   }
 }
 
@@ -55,14 +86,34 @@ export class HeadQuerier implements Querier {
     if (mint > maxt) return [];
     const refs = this.head.postings.forMatchers(p.matchers);
     const st = this.head.series;
-    const out: HeadSeries[] = [];
+    const out: Series[] = [];
+    const latest = p.latestOnly === true;
+    const last = { t: 0, hi: 0, lo: 0 };
+    // Newest samples of a latestOnly select: one pair of columns for all series (values
+    // written as bit words, so staleness markers stay exact).
+    const cols = latest ? { t: new Float64Array(refs.length), v: new Float64Array(refs.length) } : undefined;
+    const words = cols ? new Uint32Array(cols.v.buffer) : undefined;
+    let k = 0;
     for (let i = 0; i < refs.length; i++) {
       if ((i & 1023) === 1023) throwIfAborted(p.signal);
       const ref = refs[i]!;
       const ix = st.slotOf(ref);
       if (ix < 0 || (st.flags[ix]! & F_VISIBLE) === 0) continue;
-      if (!st.hasFloatIn(ix, mint, maxt) && !hasHistogramIn(st.hist.get(ix), mint, maxt)) continue;
-      out.push(new HeadSeries(this.head, ix, ref, mint, maxt));
+      if (cols && words) {
+        const hasFloat = st.lastFloatIn(ix, mint, maxt, last);
+        if (!hasFloat && !hasHistogramIn(st.hist.get(ix), mint, maxt)) continue;
+        let at = -1;
+        if (hasFloat) {
+          at = k++;
+          cols.t[at] = last.t;
+          words[2 * at] = last.lo;
+          words[2 * at + 1] = last.hi;
+        }
+        out.push(new LatestSeries(this.head, ix, ref, mint, maxt, cols, at));
+      } else {
+        if (!st.floatPresentIn(ix, mint, maxt) && !hasHistogramIn(st.hist.get(ix), mint, maxt)) continue;
+        out.push(new HeadSeries(this.head, ix, ref, mint, maxt));
+      }
       if (p.limit !== undefined && out.length > p.limit) {
         throw new LimitError(`the query selects more than ${p.limit} series`, 'series', 422);
       }

@@ -209,7 +209,10 @@ export class SeriesTable {
   private compactLabels(need: number): void {
     let live = this.labelTop - this.labelGarbage;
     let cap = this.labelData.length;
-    while (live + need > cap * 0.75) cap *= 2;
+    // Compact in place of growing while that frees at least 1/8; grow to 1.25× what is
+    // needed (not ×2: label words are ~100 bytes per series, and doubling left up to half
+    // of them as slack).
+    if (live + need > cap * 0.875) cap = Math.ceil(((live + need) * 1.25) / 1024) * 1024;
     const d = new Uint32Array(cap);
     let k = 0;
     for (let ix = 0; ix < this.top; ix++) {
@@ -444,6 +447,112 @@ export class SeriesTable {
     if (c >= 0) return this.chunks.minT[c]!;
     if (this.openH[ix]! >= 0 && this.encI[ix * ENC_I32 + 1]! > 0) return this.encF[ix * ENC_F64]!;
     return Infinity;
+  }
+
+  // ---- Read-path helpers for the query engine (kept apart from the ingest code above) ----
+
+  /** Read path: `Label` objects shared between label sets, by value id (name checked). */
+  private readonly pairByValue: (Label | undefined)[] = [];
+
+  /**
+   * The label set of a slot like {@link labels}, but built from frozen `Label` objects shared
+   * with other series (one array per call, no object per label): queries that select many
+   * series then allocate little. The cache holds one pair per value id, checked against the
+   * symbols on use (ids are reused; a value under another name replaces the entry).
+   */
+  sharedLabels(ix: number): Labels {
+    const n = this.labLen[ix]!;
+    const o = this.labOff[ix]!;
+    const d = this.labelData;
+    const sy = this.symbols;
+    const cache = this.pairByValue;
+    const out: Label[] = new Array<Label>(n);
+    for (let i = 0; i < n; i++) {
+      const vi = d[o + 2 * i + 1]!;
+      const name = sy.str(d[o + 2 * i]!);
+      const value = sy.str(vi);
+      let l = cache[vi];
+      if (l === undefined || l.name !== name || l.value !== value) {
+        l = Object.freeze({ name, value });
+        while (cache.length < vi) cache.push(undefined);
+        cache[vi] = l;
+      }
+      out[i] = l;
+    }
+    return out;
+  }
+
+  /**
+   * True when the slot has a float sample in [mint, maxt]. Like {@link hasFloatIn} but decides
+   * from chunk bounds (a chunk's first and last timestamps are samples) and decodes only a chunk
+   * that spans the whole range.
+   */
+  floatPresentIn(ix: number, mint: number, maxt: number): boolean {
+    if (this.floatsEmpty(ix) || this.maxT[ix]! < mint) return false;
+    const ch = this.chunks;
+    for (let c = this.first[ix]!; c >= 0; c = ch.next[c]!) {
+      const lo = ch.minT[c]!;
+      const hi = ch.maxT[c]!;
+      if (hi < mint) continue;
+      if (lo > maxt) return false;
+      if (lo >= mint || hi <= maxt) return true;
+      return this.chunkHasIn(new XorIterator(ch.buf(c), ch.off[c]!, ch.n[c]!, lo), mint, maxt);
+    }
+    const h = this.openH[ix]!;
+    const n = this.encI[ix * ENC_I32 + 1]!;
+    if (h < 0 || n === 0) return false;
+    const lo = this.encF[ix * ENC_F64]!;
+    const hi = this.maxT[ix]!;
+    if (lo > maxt || hi < mint) return false;
+    if (lo >= mint || hi <= maxt) return true;
+    return this.chunkHasIn(new XorIterator(this.pool.buf(h), this.pool.off(h), n, lo), mint, maxt);
+  }
+
+  private chunkHasIn(it: XorIterator, mint: number, maxt: number): boolean {
+    while (it.next()) {
+      if (it.t > maxt) return false;
+      if (it.t >= mint) return true;
+    }
+    return false;
+  }
+
+  /**
+   * The newest float sample in [mint, maxt] into `out` (value as bit words); false when there
+   * is none. Reads the series' last value without decoding when it is within the range, else
+   * decodes only the one chunk that holds the newest sample at or before `maxt`.
+   */
+  lastFloatIn(ix: number, mint: number, maxt: number, out: { t: number; hi: number; lo: number }): boolean {
+    if (this.floatsEmpty(ix)) return false;
+    const last = this.maxT[ix]!;
+    if (last <= maxt) {
+      if (last < mint) return false;
+      out.t = last;
+      out.hi = this.lastHi[ix]!;
+      out.lo = this.lastLo[ix]!;
+      return true;
+    }
+    // The newest chunk starting at or before maxt holds the answer.
+    let it: XorIterator | undefined;
+    const ch = this.chunks;
+    for (let c = this.first[ix]!; c >= 0; c = ch.next[c]!) {
+      if (ch.minT[c]! > maxt) break;
+      if (ch.maxT[c]! >= mint) it = new XorIterator(ch.buf(c), ch.off[c]!, ch.n[c]!, ch.minT[c]!);
+      else it = undefined;
+    }
+    const h = this.openH[ix]!;
+    const n = this.encI[ix * ENC_I32 + 1]!;
+    if (h >= 0 && n > 0 && this.encF[ix * ENC_F64]! <= maxt) it = new XorIterator(this.pool.buf(h), this.pool.off(h), n, this.encF[ix * ENC_F64]!);
+    if (it === undefined) return false;
+    let found = false;
+    while (it.next()) {
+      if (it.t > maxt) break;
+      if (it.t < mint) continue;
+      out.t = it.t;
+      out.hi = it.hi;
+      out.lo = it.lo;
+      found = true;
+    }
+    return found;
   }
 
   /** Bytes reserved by the open-chunk pool. */

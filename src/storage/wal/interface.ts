@@ -24,4 +24,9 @@ export interface WalWriter {
    * call order.
    */
   log(records: readonly WalRecord[]): Promise<void>;
+  /**
+   * True when `log()` has encoded (copied) the records before it returns, so the caller may
+   * reuse the arrays they reference right away (the head then recycles its staging buffers).
+   */
+  readonly copiesRecords?: boolean;
 }

@@ -37,6 +37,8 @@ interface SegmentWriter {
 
 /** The write-ahead log. See the module comment for the lifecycle. */
 export class Wal implements WalWriter {
+  /** `log()` encodes records synchronously (see {@link WalWriter.copiesRecords}). */
+  readonly copiesRecords = true;
   private readonly walDir: string;
   private readonly fsync: FsyncPolicy;
   private readonly segmentBytes: number;

@@ -286,13 +286,13 @@ describe('remote-write 1.0 specifics', () => {
 describe('SeriesCache', () => {
   it('is bounded: clears when full', () => {
     const c = new SeriesCache(2);
-    c.set('a', { ref: 1, labels: [] });
-    c.set('b', { ref: 2, labels: [] });
-    c.set('a', { ref: 3, labels: [] });
+    c.set(1, 1, 1, 1);
+    c.set(2, 2, 2, 2);
+    c.set(1, 1, 1, 3);
     expect(c.size).toBe(2);
-    c.set('c', { ref: 4, labels: [] });
+    c.set(3, 3, 3, 4);
     expect(c.size).toBe(1);
-    expect(c.get('a')).toBeUndefined();
-    expect(c.get('c')?.ref).toBe(4);
+    expect(c.get({ h1: 1, h2: 1, len: 1 })).toBe(0);
+    expect(c.get({ h1: 3, h2: 3, len: 3 })).toBe(4);
   });
 });

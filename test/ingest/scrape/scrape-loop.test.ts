@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScrapeConfig } from '../../../src/config/types.js';
 import { ScrapeMetrics } from '../../../src/ingest/scrape/metrics.js';
 import { SCRAPE_ACCEPT } from '../../../src/ingest/scrape/scrape-http.js';
-import { mergeTargetLabels, ScrapeLoop } from '../../../src/ingest/scrape/scrape-loop.js';
+import { alignScrapeTimestamp, mergeTargetLabels, ScrapeLoop } from '../../../src/ingest/scrape/scrape-loop.js';
 import { buildTargets, staticGroups } from '../../../src/ingest/scrape/targets.js';
 import { FakeClock } from '../../../src/model/clock.js';
 import { labelsFrom, labelsGet, labelsToObject } from '../../../src/model/labels.js';
@@ -324,5 +324,50 @@ describe('mergeTargetLabels', () => {
   it('handles empty scraped values and repeated prefixes', () => {
     const out = mergeTargetLabels(labelsFrom({ __name__: 'm', a: '1', exported_a: '2' }), labelsFrom({ a: 't' }), false);
     expect(labelsToObject(out)).toEqual({ __name__: 'm', a: 't', exported_a: '2', exported_exported_a: '1' });
+  });
+});
+
+describe('scrape timestamp tolerance', () => {
+  it('alignScrapeTimestamp snaps within ±tolerance of the schedule only', () => {
+    const iv = 15_000;
+    const off = 1234;
+    const k = 1_700_000_000_000 - ((1_700_000_000_000 - off) % iv); // a scheduled instant
+    expect((k - off) % iv).toBe(0);
+    for (const d of [-2, -1, 0, 1, 2]) expect(alignScrapeTimestamp(k + d, iv, off, 2)).toBe(k);
+    for (const d of [-3, 3, 7, -500]) expect(alignScrapeTimestamp(k + d, iv, off, 2)).toBe(k + d);
+    expect(alignScrapeTimestamp(k + 1, iv, off, 0)).toBe(k + 1); // disabled
+    expect(alignScrapeTimestamp(k + 1, 150, off, 2)).toBe(k + 1); // interval ≤ 100 × tolerance
+    expect(alignScrapeTimestamp(k + 9, iv, off, 10)).toBe(k);
+  });
+
+  it('jittered scrapes get the scheduled timestamps (delta-of-delta 0), larger drift is kept', async () => {
+    routes.set('/jitter', { body: 'm 1\n' });
+    const cfg = scrapeConfig({ metricsPath: '/jitter', staticConfigs: [{ targets: [base], labels: {} }] });
+    const target = buildTargets(cfg, staticGroups(cfg)).active[0]!;
+    const iv = target.intervalMs;
+    const off = target.hash % iv;
+    const sched = 1_700_000_000_000 - ((1_700_000_000_000 - off) % iv);
+    const run = async (tolerance: number | undefined, jitter: readonly number[]): Promise<number[]> => {
+      const app = new FakeAppendable();
+      const clock = new FakeClock(sched);
+      const loop = new ScrapeLoop({
+        target,
+        config: cfg,
+        appendable: app,
+        metricRelabel: compileRelabel([]),
+        clock,
+        logger: nopLogger,
+        metrics: new ScrapeMetrics(new Registry()),
+        ...(tolerance === undefined ? {} : { timestampToleranceMs: tolerance }),
+      });
+      for (let i = 0; i < jitter.length; i++) {
+        clock.set(sched + i * iv + jitter[i]!);
+        expect((await loop.scrapeOnce()).ok).toBe(true);
+      }
+      return app.commits.map((tx) => tx.samples.find((s) => labelsGet(s.labels, '__name__') === 'm')!.t);
+    };
+    const jitter = [0, 2, -1, 1, -2, 5];
+    expect(await run(undefined, jitter)).toEqual([0, 1, 2, 3, 4, 5].map((i) => sched + i * iv + (i === 5 ? 5 : 0)));
+    expect(await run(0, jitter)).toEqual(jitter.map((j, i) => sched + i * iv + j));
   });
 });

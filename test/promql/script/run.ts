@@ -12,6 +12,10 @@ import { AT_MODIFIER_UNSAFE_FUNCTIONS } from '../../../src/promql/engine/preproc
 import type { Sample, Value } from '../../../src/promql/engine/values.js';
 import type { DurationExpr, Expr } from '../../../src/promql/parser/ast.js';
 import { durationExprIsDynamic, parseExpr } from '../../../src/promql/parser/index.js';
+import { FakeClock } from '../../../src/model/clock.js';
+import { newMatcher } from '../../../src/model/matchers.js';
+import { Head } from '../../../src/storage/head/index.js';
+import type { Queryable } from '../../../src/storage/interface.js';
 import { MemoryStorage } from '../../fakes/memory-storage.js';
 import { parseScript, type EvalCmd, type ExpectedLine, type LoadCmd } from './parse.js';
 import type { SeqValue } from './points.js';
@@ -246,21 +250,72 @@ function usesQueryRange(e: Expr): boolean {
   }
 }
 
+/**
+ * A copy of the memory storage's data in a real {@link Head}: every series' samples appended in
+ * time order, so the evals also run through the head's read path (postings, chunk decoding,
+ * the latest-sample fast path).
+ */
+async function headCopy(mem: MemoryStorage): Promise<Queryable> {
+  const clock = new FakeClock(0);
+  const head = new Head({ retentionMs: 1e15, clock });
+  const q = mem.querier(-Infinity, Infinity);
+  const series = q.select({ mint: -Infinity, maxt: Infinity, matchers: [newMatcher('=~', METRIC_NAME, '.*')], sorted: false });
+  const app = head.appender();
+  for (const s of series) {
+    const d = s.samples();
+    let i = 0;
+    let j = 0;
+    let ref = 0;
+    while (i < d.t.length || j < d.histograms.length) {
+      if (j >= d.histograms.length || (i < d.t.length && d.t[i]! <= d.histograms[j]!.t)) {
+        ref = app.append(ref, s.labels, d.t[i]!, d.v[i]!);
+        i++;
+      } else {
+        ref = app.appendHistogram(ref, s.labels, d.histograms[j]!.t, d.histograms[j]!.h);
+        j++;
+      }
+    }
+  }
+  await app.commit();
+  return head;
+}
+
 /** Runs scripts; one instance per file. */
 export class ScriptRunner {
   readonly storage = new MemoryStorage();
   readonly engine: Engine;
+  private head: Queryable | undefined;
+  private dirty = true;
 
-  constructor(engine = new Engine()) {
+  /** @param useHead evaluate against a {@link Head} holding the loaded data instead of the memory storage */
+  constructor(
+    engine = new Engine(),
+    private readonly useHead = false,
+  ) {
     this.engine = engine;
+  }
+
+  /** The storage evals read from. */
+  private async target(): Promise<Queryable> {
+    if (!this.useHead) return this.storage;
+    if (this.dirty || !this.head) {
+      this.head = await headCopy(this.storage);
+      this.dirty = false;
+    }
+    return this.head;
   }
 
   /** Runs a script and returns one outcome per eval. */
   async run(text: string): Promise<EvalOutcome[]> {
     const out: EvalOutcome[] = [];
     for (const cmd of parseScript(text)) {
-      if (cmd.kind === 'clear') this.storage.clear();
-      else if (cmd.kind === 'load') this.load(cmd);
+      if (cmd.kind === 'clear') {
+        this.storage.clear();
+        this.dirty = true;
+      } else if (cmd.kind === 'load') {
+        this.load(cmd);
+        this.dirty = true;
+      }
       else {
         let reason: string | undefined;
         try {
@@ -365,10 +420,11 @@ export class ScriptRunner {
     } catch (e) {
       return checkFailure(cmd, e);
     }
+    const storage = await this.target();
     if (cmd.isRange) {
       let res;
       try {
-        res = await this.engine.rangeQuery(this.storage, expr, cmd.start, cmd.end, cmd.step, { source: cmd.expr });
+        res = await this.engine.rangeQuery(storage, expr, cmd.start, cmd.end, cmd.step, { source: cmd.expr });
       } catch (e) {
         return checkFailure(cmd, e);
       }
@@ -388,7 +444,7 @@ export class ScriptRunner {
     for (const r of runs) {
       let res;
       try {
-        res = await this.engine.instantQuery(this.storage, r.expr, r.ts, { source: cmd.expr });
+        res = await this.engine.instantQuery(storage, r.expr, r.ts, { source: cmd.expr });
       } catch (e) {
         const f = checkFailure(cmd, e);
         if (f) return `${r.what}: ${f}`;
@@ -405,7 +461,7 @@ export class ScriptRunner {
       if (res.value.kind === 'string' || res.value.kind === 'matrix' || ordered || usesQueryRange(r.expr)) continue;
       let rr;
       try {
-        rr = await this.engine.rangeQuery(this.storage, r.expr, r.ts - 60_000, r.ts + 60_000, 60_000, { source: cmd.expr });
+        rr = await this.engine.rangeQuery(storage, r.expr, r.ts - 60_000, r.ts + 60_000, 60_000, { source: cmd.expr });
       } catch (e) {
         return `${r.what} range mode: error ${(e as Error).message}`;
       }

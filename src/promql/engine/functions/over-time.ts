@@ -16,21 +16,22 @@ import { MSG, argPos, floatsOnly, fsample, hsample, kahanSumInc, metricName, sca
  * Mean of the values: plain Kahan sum divided by the count while the sum stays finite, then
  * (on overflow) an incremental mean, as Prometheus does to avoid needless overflow.
  */
-export function floatMean(values: readonly number[]): number {
-  const n = values.length;
-  if (n === 0) return Number.NaN;
-  let sum = values[0]!;
+export function floatMean(values: ArrayLike<number>, from = 0, to = values.length): number {
+  const n = to - from;
+  if (n <= 0) return Number.NaN;
+  let sum = values[from]!;
   let c = 0;
   let mean = 0;
   let incremental = false;
   for (let i = 1; i < n; i++) {
-    const f = values[i]!;
+    const f = values[from + i]!;
     const count = i + 1;
     if (!incremental) {
-      const [ns, nc] = kahanSumInc(f, sum, c);
-      if (ns !== Infinity && ns !== -Infinity) {
-        sum = ns;
-        c = nc;
+      // Kahan–Neumaier step inlined (see kahanSumInc).
+      const t = sum + f;
+      if (t !== Infinity && t !== -Infinity) {
+        c += Math.abs(sum) >= Math.abs(f) ? sum - t + f : f - t + sum;
+        sum = t;
         continue;
       }
       incremental = true;
@@ -45,21 +46,28 @@ export function floatMean(values: readonly number[]): number {
 }
 
 /** Kahan sum of the values. */
-export function floatSum(values: readonly number[]): number {
+export function floatSum(values: ArrayLike<number>, from = 0, to = values.length): number {
   let sum = 0;
   let c = 0;
-  for (const v of values) [sum, c] = kahanSumInc(v, sum, c);
+  for (let i = from; i < to; i++) {
+    const v = values[i]!;
+    const t = sum + v;
+    if (t === Infinity || t === -Infinity) c = 0;
+    else c += Math.abs(sum) >= Math.abs(v) ? sum - t + v : v - t + sum;
+    sum = t;
+  }
   return sum + c;
 }
 
 /** Population variance by Welford's method with Kahan-compensated accumulators. */
-export function floatVariance(values: readonly number[]): number {
+export function floatVariance(values: ArrayLike<number>, from = 0, to = values.length): number {
   let count = 0;
   let mean = 0;
   let cMean = 0;
   let aux = 0;
   let cAux = 0;
-  for (const f of values) {
+  for (let i = from; i < to; i++) {
+    const f = values[i]!;
     count++;
     const delta = f - (mean + cMean);
     [mean, cMean] = kahanSumInc(delta / count, mean, cMean);

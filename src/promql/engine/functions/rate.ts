@@ -230,6 +230,17 @@ export const idelta: FunctionImpl = instantValue(false);
  * [slope, intercept]. A constant series gives slope 0 (NaN if the constant is infinite).
  */
 export function linearRegression(pts: readonly FPoint[], interceptTime: number): [slope: number, intercept: number] {
+  const t = new Float64Array(pts.length);
+  const v = new Float64Array(pts.length);
+  for (let i = 0; i < pts.length; i++) {
+    t[i] = pts[i]!.t;
+    v[i] = pts[i]!.f;
+  }
+  return linearRegressionColumns(t, v, 0, pts.length, interceptTime);
+}
+
+/** {@link linearRegression} over the points `from..to-1` of parallel time/value columns. */
+export function linearRegressionColumns(ts: ArrayLike<number>, vs: ArrayLike<number>, from: number, to: number, interceptTime: number): [slope: number, intercept: number] {
   let n = 0;
   let sumX = 0;
   let cX = 0;
@@ -239,23 +250,23 @@ export function linearRegression(pts: readonly FPoint[], interceptTime: number):
   let cXY = 0;
   let sumX2 = 0;
   let cX2 = 0;
-  const initY = pts[0]!.f;
+  const initY = vs[from]!;
   let constY = true;
-  for (let i = 0; i < pts.length; i++) {
-    const p = pts[i]!;
-    if (constY && i > 0 && p.f !== initY) constY = false;
+  for (let i = from; i < to; i++) {
+    const pf = vs[i]!;
+    if (constY && i > from && pf !== initY) constY = false;
     n += 1;
-    const x = (p.t - interceptTime) / 1000;
+    const x = (ts[i]! - interceptTime) / 1000;
     // Kahan–Neumaier steps inlined (this loop is hot; see kahanSumInc for the definition).
     let t = sumX + x;
     if (t === Infinity || t === -Infinity) cX = 0;
     else cX += Math.abs(sumX) >= Math.abs(x) ? sumX - t + x : x - t + sumX;
     sumX = t;
-    t = sumY + p.f;
+    t = sumY + pf;
     if (t === Infinity || t === -Infinity) cY = 0;
-    else cY += Math.abs(sumY) >= Math.abs(p.f) ? sumY - t + p.f : p.f - t + sumY;
+    else cY += Math.abs(sumY) >= Math.abs(pf) ? sumY - t + pf : pf - t + sumY;
     sumY = t;
-    const xy = x * p.f;
+    const xy = x * pf;
     t = sumXY + xy;
     if (t === Infinity || t === -Infinity) cXY = 0;
     else cXY += Math.abs(sumXY) >= Math.abs(xy) ? sumXY - t + xy : xy - t + sumXY;
