@@ -14,8 +14,7 @@ import type { Logger } from './model/logger.js';
 import { AlertmanagerNotifier } from './notify/index.js';
 import { Correlator, type CorrelationConfig } from './correlate/index.js';
 import { annotateAlertsApi, annotateRulesApi, correlateAlerts, firstAlertName } from './correlate/wiring.js';
-import { noopTracer, type VigilTracer } from './tracing/tracer.js';
-import { RuleTracing } from './tracing/rules.js';
+import { noopTracer, type VigilSpan, type VigilTracer } from './tracing/tracer.js';
 import type { Engine } from './promql/engine/index.js';
 import { RuleManager, alertsApiData, engineQueryFunc, notifierFunc, rulesApiData, type RulesFilter, engineRangeQueryFunc } from './rules/index.js';
 import type { Sample } from './promql/engine/values.js';
@@ -102,9 +101,10 @@ export function createAlerting(opts: AlertingOptions): Alerting {
   let ingestEnabled = false;
   const log = opts.logger;
   const tracer = opts.tracer ?? noopTracer;
-  const tracing = new RuleTracing(tracer);
   const manager = new RuleManager({
-    query: tracing.query(opts.query ?? engineQueryFunc(opts.engine, opts.storage)),
+    query: opts.query ?? engineQueryFunc(opts.engine, opts.storage),
+    // Groups open rules.group → rules.rule → rules.query spans themselves.
+    ...(tracer.enabled ? { tracer } : {}),
     // Predictive rules whose expr is not a plain selector read their windows with range queries.
     queryRange: engineRangeQueryFunc(opts.engine, opts.storage),
     queryable: opts.storage,
@@ -112,7 +112,9 @@ export function createAlerting(opts: AlertingOptions): Alerting {
     notify: (alerts, meta) => {
       if (alerts.length === 0 || (!notifier && !correlator)) return;
       const alertname = firstAlertName(alerts);
-      const span = tracer.enabled ? tracer.startSpan('rules.notify', { ...(tracing.parentFor(alertname) ? { childOf: tracing.parentFor(alertname)! } : {}), tags: { alerts: alerts.length, ...(alertname !== undefined ? { alertname } : {}) } }) : undefined;
+      // meta.span is the rules.rule span of the evaluation (it came from this tracer).
+      const parent = meta.span as VigilSpan | undefined;
+      const span = tracer.enabled ? tracer.startSpan('rules.notify', { ...(parent ? { childOf: parent } : {}), tags: { alerts: alerts.length, ...(alertname !== undefined ? { alertname } : {}) } }) : undefined;
       try {
         // Correlation never waits: request() queues background work, annotate() reads its cache.
         const out = correlator ? correlateAlerts(alerts, correlator, span) : alerts;
@@ -121,7 +123,7 @@ export function createAlerting(opts: AlertingOptions): Alerting {
         span?.finish();
       }
     },
-    sink: tracing.sink(fanout(() => (sender ? [synthesized, sender] : [synthesized]))),
+    sink: fanout(() => (sender ? [synthesized, sender] : [synthesized])),
     clock: opts.clock,
     logger: log.with({ component: 'rules' }),
     registry: opts.registry,
@@ -185,7 +187,6 @@ export function createAlerting(opts: AlertingOptions): Alerting {
         correlatorKey = coKey;
         if (correlator) log.info('correlation enabled', { elasticsearch: view.correlation?.elasticsearch !== undefined, jaeger: view.correlation?.jaeger !== undefined });
       }
-      tracing.setGroups(groups);
       manager.setDefaults({
         defaultIntervalMs: view.evaluationInterval,
         externalLabels: view.externalLabels,
@@ -252,7 +253,6 @@ export function createAlerting(opts: AlertingOptions): Alerting {
 
     async stop() {
       await manager.stop();
-      tracing.close();
       correlator?.stop();
       await notifier?.flush(5000).catch(() => {});
       await notifier?.stop();

@@ -26,6 +26,7 @@ import { AuthError, type Authenticator, type ClientCertInfo } from './tenancy/au
 import { DEFAULT_TENANCY, limitKey, limitsFor } from './tenancy/config.js';
 import { TenantLimiter } from './tenancy/limiter.js';
 import { filterTenantLines, registerTenantMetrics } from './tenancy/metrics.js';
+import { mergeExpositions, type ExpositionPart } from './tenancy/merge-exposition.js';
 import { resolveTenant } from './tenancy/resolve.js';
 import { EMPTY_STORAGE, TenantStorages } from './tenancy/storages.js';
 import { tenantIdProblem } from './tenancy/tenant-id.js';
@@ -54,31 +55,6 @@ export interface TenantsOptions {
   readonly tracer?: VigilTracer;
   /** Replaces the correlators' Elasticsearch client / fetch (tests). */
   readonly correlatorDeps?: Pick<CorrelatorOptions, 'esClient' | 'fetch'>;
-}
-
-/**
- * Wraps a remote-write handler in a `remote_write.request` span (method, tenant, body size,
- * status). Decode and append happen inside the handler (another engineer's module) and get no
- * child spans from out here.
- */
-export function tracedRawHandler(inner: RawHandler, tracer: VigilTracer, tenant: string): RawHandler {
-  if (!tracer.enabled) return inner;
-  return async (req, res) => {
-    const len = Number(req.headers['content-length'] ?? NaN);
-    const span = tracer.startSpan('remote_write.request', {
-      tags: { 'span.kind': 'server', tenant, ...(Number.isFinite(len) ? { 'http.request_content_length': len } : {}), ...(typeof req.headers['content-encoding'] === 'string' ? { encoding: req.headers['content-encoding'] } : {}) },
-    });
-    try {
-      await inner(req, res);
-      span.setTag('http.status_code', res.statusCode);
-      if (res.statusCode >= 500) span.setTag('error', true);
-    } catch (e) {
-      span.fail(e);
-      throw e;
-    } finally {
-      span.finish();
-    }
-  };
 }
 
 /** One tenant's runtime. */
@@ -302,7 +278,7 @@ export class Tenants implements WebTenancy {
     if (!cfg.receiver.enabled) return undefined;
     if (!this.runtimes.has(t.tenant)) await this.storages.get(t.tenant);
     const rt = this.runtimes.get(t.tenant)!;
-    rt.rw ??= tracedRawHandler(createRemoteWriteHandler({
+    rt.rw ??= createRemoteWriteHandler({
       appendable: rt.limiter.wrap(rt.alerting.ingestAppendable(rt.storage.head), rt.storage.head),
       hasSeries: (ref) => rt.storage.head.hasSeries(ref),
       maxBodyBytes: cfg.receiver.maxBodyBytes,
@@ -313,7 +289,9 @@ export class Tenants implements WebTenancy {
       },
       registry: this.opts.registry,
       logger: this.opts.logger.with({ component: 'remote-write', tenant: t.tenant }),
-    }), this.opts.tracer ?? noopTracer, t.tenant);
+      // remote_write.request → remote_write.decode / remote_write.commit spans.
+      ...(this.opts.tracer?.enabled ? { tracer: this.opts.tracer, spanTags: { tenant: t.tenant } } : {}),
+    });
     return rt.rw;
   }
 
@@ -322,10 +300,17 @@ export class Tenants implements WebTenancy {
     const label = this.tenancy().tenantLabel;
     const join = (a: string, b: string): string => (b === '' ? a : a === '' || a.endsWith('\n') ? a + b : `${a}\n${b}`);
     if (t.admin) {
-      // Everything, every tenant's synthesized series labelled with its tenant.
-      let text = join(await this.opts.registry.metrics(), await extra());
-      for (const rt of this.runtimes.values()) if (rt.tenant !== this.defaultTenant) text = join(join(text, await rt.registry.metrics()), await rt.alerting.exposition(this.opts.registry, label));
-      return text;
+      // Everything: the main registry, then each tenant's registry (its samples get the tenant
+      // label) and synthesized series, merged so each family appears once.
+      const parts: ExpositionPart[] = [{ text: join(await this.opts.registry.metrics(), await extra()) }];
+      for (const rt of this.runtimes.values()) {
+        if (rt.tenant === this.defaultTenant) continue;
+        parts.push({ text: await rt.registry.metrics(), labels: { [label]: rt.tenant } });
+        parts.push({ text: await rt.alerting.exposition(this.opts.registry, label) });
+      }
+      const merged = mergeExpositions(parts);
+      if (merged.conflicts.length > 0) this.opts.logger.debug('admin /metrics: families with conflicting types dropped', { families: merged.conflicts.slice(0, 10).join(',') });
+      return merged.text;
     }
     const own = filterTenantLines(await this.opts.registry.metrics(), t.tenant);
     if (t.tenant === this.defaultTenant) return join(own, await extra());

@@ -14,7 +14,7 @@ import type { Appendable, Queryable, SeriesRef } from '../storage/interface.js';
 import { RetrainScheduler } from '../ml/retrain.js';
 import { AlertingRule, generatorURL } from './alerting.js';
 import { AnomalyRule } from './anomaly.js';
-import { errMessage, monoMs } from './base.js';
+import { errMessage, monoMs, outputKey } from './base.js';
 import { ForecastRule } from './forecast.js';
 import { ruleMetrics, type RuleMetrics } from './metrics.js';
 import { formatHorizon, registryFor, type PredictiveDeps, type PredictiveRuleOptions } from './predictive-base.js';
@@ -22,7 +22,8 @@ import { predictiveMetrics } from './predictive-metrics.js';
 import type { RangeQueryFunc } from './predictive-window.js';
 import { RecordingRule } from './recording.js';
 import { restoreForState } from './restore.js';
-import { ruleConfigName, type EvalContext, type NotifyFunc, type QueryFunc, type Rule, type RuleConfig, type RuleGroupConfig, type SeriesSink } from './rule.js';
+import { ruleConfigName, type EvalContext, type NotifyFunc, type QueryFunc, type Rule, type RuleConfig, type RuleGroupConfig, type SeriesSink, type SpanFactory } from './rule.js';
+import { ruleContext, startGroupSpan } from '../tracing/rules.js';
 import { selectedNames, type SelectedNames } from './selectors.js';
 import type { Templater } from './templating.js';
 
@@ -51,6 +52,14 @@ export interface GroupDeps {
   readonly queryRange?: RangeQueryFunc;
   /** Predictive rules (forecast, anomaly): model registry, refits. */
   readonly predictive?: PredictiveDeps;
+  /** Self-tracing: `rules.group` → `rules.rule` → `rules.query` spans per iteration (default off). */
+  readonly tracer?: SpanFactory;
+}
+
+/** A series a rule output, with the ref storage gave it (0: unknown). */
+interface OutSeries {
+  readonly l: Labels;
+  ref: SeriesRef;
 }
 
 /** A forecast or anomaly rule. */
@@ -108,7 +117,8 @@ export class RuleGroup {
   /** Deterministic offset of the evaluation timestamps inside the interval (ms). */
   readonly offset: number;
   private readonly ruleList: Rule[];
-  private prevSeries: Map<string, Labels>[];
+  /** Per rule: what it output last (by key), with the storage ref for fast appends. */
+  private prevSeries: Map<string, OutSeries>[];
   private staleSeries: Labels[] = [];
   private readonly clock: Clock;
   private readonly logger: Logger;
@@ -266,45 +276,57 @@ export class RuleGroup {
       signal: this.abort.signal,
     };
     const all: Sample[] = [];
+    const tracer = this.deps.tracer;
+    const groupSpan = startGroupSpan(tracer, { group: this.name, file: this.file, group_key: this.key, tenant: this.config.tenant, ts: evalTs });
     for (let i = 0; i < this.ruleList.length; i++) {
       const rule = this.ruleList[i]!;
+      const traced = ruleContext(tracer, groupSpan, ctx, rule);
       try {
-        const res = await rule.eval(ctx);
+        const res = await rule.eval(traced.ctx);
+        traced.span?.setTag('series', res.series.length).setTag('health', rule.health());
         if (rule.health() === 'err' && rule.lastEvaluation() === evalTs) {
           this.metrics.failure(this.key);
           this.logger.warn('rule evaluation failed', { rule: rule.name, err: rule.lastError() });
           continue; // no output and no stale markers on failure (as Prometheus)
         }
-        const cur = new Map<string, Labels>();
+        const cur = new Map<string, OutSeries>();
+        const prev = this.prevSeries[i]!;
         const app = this.deps.appendable.appender();
         if (isPredictive(rule)) {
           // Predictive rules reuse their output label objects: cache keys and series refs.
           for (const s of res.series) {
             let k = this.outKeys.get(s.metric);
             if (k === undefined) this.outKeys.set(s.metric, (k = labelsKey(s.metric)));
-            cur.set(k, s.metric);
+            cur.set(k, { l: s.metric, ref: 0 });
             const ref = app.append(this.outRefs.get(s.metric) ?? 0, s.metric, evalTs, s.f);
             if (ref) this.outRefs.set(s.metric, ref);
           }
         } else {
+          // Same output series as last time (by key): append by its storage ref, reuse the entry.
           for (const s of res.series) {
-            cur.set(labelsKey(s.metric), s.metric);
-            if (s.h) app.appendHistogram(0, s.metric, evalTs, s.h);
-            else app.append(0, s.metric, evalTs, s.f);
+            const k = outputKey(s.metric);
+            let o = prev.get(k);
+            if (o === undefined || o.l !== s.metric) o = { l: s.metric, ref: o?.ref ?? 0 };
+            const ref = s.h ? app.appendHistogram(o.ref, s.metric, evalTs, s.h) : app.append(o.ref, s.metric, evalTs, s.f);
+            o.ref = ref;
+            cur.set(k, o);
           }
         }
-        const prev = this.prevSeries[i]!;
-        for (const [k, l] of prev) if (!cur.has(k)) app.append(0, l, evalTs, STALE_NAN);
+        for (const [k, o] of prev) if (!cur.has(k)) app.append(o.ref, o.l, evalTs, STALE_NAN);
         await this.commit(app, rule.name);
         this.prevSeries[i] = cur;
         for (const s of res.series) all.push(s);
         if (res.toSend && res.toSend.length > 0 && this.deps.notify && rule instanceof AlertingRule) {
           const url = generatorURL(this.deps.externalURL, rule.query);
-          this.deps.notify(res.toSend, { generatorURL: () => url });
+          this.deps.notify(res.toSend, { generatorURL: () => url, ...(traced.span ? { span: traced.span } : {}) });
         }
       } catch (e) {
+        traced.span?.fail(e);
         this.metrics.failure(this.key);
         this.logger.error('rule evaluation failed unexpectedly', { rule: rule.name, err: errMessage(e) });
+      } finally {
+        if (traced.span && rule.health() === 'err' && rule.lastEvaluation() === evalTs) traced.span.fail(rule.lastError() ?? 'rule evaluation failed');
+        traced.span?.finish();
       }
     }
     if (this.staleSeries.length > 0) {
@@ -331,6 +353,8 @@ export class RuleGroup {
     } catch (e) {
       this.logger.error('series sink failed', { err: errMessage(e) });
     }
+    groupSpan?.setTag('series', all.length);
+    groupSpan?.finish();
     this.lastTs = evalTs;
     this.lastDurationMs = monoMs() - t0;
     this.metrics.evaluations(this.key, this.ruleList.length);
@@ -472,7 +496,7 @@ export class RuleGroup {
       else if (r instanceof AnomalyRule && old instanceof AnomalyRule) r.copyStateFrom(old);
     });
     from.prevSeries.forEach((m, i) => {
-      if (!used.has(i)) for (const l of m.values()) this.staleSeries.push(l);
+      if (!used.has(i)) for (const o of m.values()) this.staleSeries.push(o.l);
     });
     this.staleSeries.push(...from.staleSeries);
     this.lastTs = from.lastTs;
@@ -487,7 +511,7 @@ export class RuleGroup {
       const ts = Math.max(this.clock.now(), this.lastTs + 1);
       const app = this.deps.appendable.appender();
       let n = 0;
-      for (const m of this.prevSeries) for (const l of m.values()) (app.append(0, l, ts, STALE_NAN), n++);
+      for (const m of this.prevSeries) for (const o of m.values()) (app.append(o.ref, o.l, ts, STALE_NAN), n++);
       for (const l of this.staleSeries) (app.append(0, l, ts, STALE_NAN), n++);
       this.prevSeries = this.ruleList.map(() => new Map());
       this.staleSeries = [];

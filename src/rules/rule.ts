@@ -6,6 +6,9 @@
 import type { Labels } from '../model/labels.js';
 import type { Expr } from '../promql/parser/ast.js';
 import type { Sample, Vector } from '../promql/engine/values.js';
+import type { TraceSpan } from '../tracing/span.js';
+
+export type { SpanFactory, SpanTagValue, TraceSpan, TraceSpanOptions } from '../tracing/span.js';
 
 /** Where a rule-file element came from, for error messages (`file:line`). */
 export interface SourcePos {
@@ -172,6 +175,11 @@ export interface EvalContext {
   readonly interval: number;
   readonly limit: number;
   readonly signal?: AbortSignal;
+  /**
+   * The `rules.rule` span of this evaluation when self-tracing is on (the group's `query` then
+   * opens `rules.query` spans under it).
+   */
+  readonly span?: TraceSpan;
 }
 
 /** A runnable rule. */
@@ -192,7 +200,14 @@ export interface Rule {
 }
 
 /** Sends alerts to Alertmanager(s). Implementations queue and never block the caller. */
-export type NotifyFunc = (alerts: readonly Alert[], meta: { readonly generatorURL: (alert: Alert) => string }) => void;
+export type NotifyFunc = (
+  alerts: readonly Alert[],
+  meta: {
+    readonly generatorURL: (alert: Alert) => string;
+    /** The `rules.rule` span of the evaluation that produced the alerts (self-tracing on). */
+    readonly span?: TraceSpan;
+  },
+) => void;
 
 /** Receives the synthesized series of each group evaluation (for /metrics and remote-write out). */
 export interface SeriesSink {

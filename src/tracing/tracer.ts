@@ -1,8 +1,8 @@
 /**
  * Self-tracing: a small tracer API over **jaeger-client** (OpenTracing), and a no-op tracer
- * when tracing is off (the default). Where vigil starts spans (the lead wires them): rule group
- * evaluation → rule → query; remote-write request → decode → append; notification send;
- * correlation calls (whose span context goes out as the `uber-trace-id` header to Jaeger and
+ * when tracing is off (the default). Where vigil starts spans: rule group evaluation → rule →
+ * query (`src/rules/group.ts` via ./rules.ts); remote-write request → decode / commit
+ * (`src/ingest/remote-write/handler.ts`); notification (child of the rule span); correlation calls (whose span context goes out as the `uber-trace-id` header to Jaeger and
  * Elasticsearch, see {@link VigilTracer.inject}).
  *
  * jaeger-client is CommonJS without type declarations; it is loaded with `createRequire` and

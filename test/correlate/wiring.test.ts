@@ -1,14 +1,15 @@
 /**
  * Correlation and self-tracing wired into one tenant's alerting path (`createAlerting`): a rule
  * fires, the first notification leaves at once, a resend carries the log and trace annotations,
- * `/api/v1/alerts` and `/metrics` show them, and one trace links group → query → notify →
- * correlate. Elasticsearch, Jaeger and Alertmanager are local HTTP servers.
+ * `/api/v1/alerts` and `/metrics` show them, and one trace links group → rule → query and
+ * rule → notify → correlate; a remote-write request traces request → decode / commit. Elasticsearch, Jaeger and Alertmanager are local HTTP servers.
  */
 import { createRequire } from 'node:module';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAlerting, type Alerting } from '../../src/app-alerting.js';
-import { tracedRawHandler } from '../../src/app-tenants.js';
+import { createRemoteWriteHandler } from '../../src/ingest/remote-write/handler.js';
+import { encodeWriteRequestV1, snappyCompress } from '../../src/ingest/remote-write/index.js';
 import { parseConfig } from '../../src/config/loader.js';
 import { parseRuleFileText } from '../../src/config/rule-files.js';
 import { parseCorrelationConfig } from '../../src/correlate/config.js';
@@ -57,31 +58,51 @@ describe('correlateAlerts / annotateAlertsApi', () => {
   });
 });
 
-describe('tracedRawHandler', () => {
-  it('wraps a remote-write request in a span with tenant and status', async () => {
-    const jc = createRequire(import.meta.url)('jaeger-client') as { InMemoryReporter: new () => { spans: { operationName: string; _tags: { key: string; value: unknown }[] }[] } };
+describe('remote-write handler spans', () => {
+  it('traces remote_write.request → remote_write.decode and remote_write.commit with tenant and status', async () => {
+    const jc = createRequire(import.meta.url)('jaeger-client') as { InMemoryReporter: new () => { spans: { operationName: string; _tags: { key: string; value: unknown }[]; context(): { traceIdStr: string; spanIdStr: string; parentIdStr?: string } }[] } };
     const reporter = new jc.InMemoryReporter();
     const tracer = createTracer({ serviceName: 't', sampler: { type: 'const', param: 1 }, reporter: { kind: 'agent', host: '127.0.0.1', port: 9 }, flushInterval: 1000, tags: {} }, { reporter });
-    const h = tracedRawHandler(
-      async (req, res) => {
-        req.resume();
-        res.statusCode = 204;
-        res.end();
-      },
-      tracer,
-      'team-a',
-    );
+    const head = new Head({ retentionMs: 3_600_000, clock: systemClock });
+    const h = createRemoteWriteHandler({ appendable: head, tracer, spanTags: { tenant: 'team-a' } });
     const s = await startServer((req, res) => void h(req, res));
+    const body = snappyCompress(encodeWriteRequestV1([{ labels: [{ name: '__name__', value: 'rw_metric' }], samples: [{ t: Date.now(), v: 1 }, { t: Date.now() + 1, v: 2 }] }], []));
     try {
-      const r = await fetch(s.url + '/api/v1/write', { method: 'POST', body: 'x', headers: { 'content-encoding': 'snappy' } });
+      const r = await fetch(s.url + '/api/v1/write', { method: 'POST', body, headers: { 'content-encoding': 'snappy', 'content-type': 'application/x-protobuf' } });
       expect(r.status).toBe(204);
+      const bad = await fetch(s.url + '/api/v1/write', { method: 'POST', body: 'not snappy', headers: { 'content-encoding': 'snappy', 'content-type': 'application/x-protobuf' } });
+      expect(bad.status).toBe(400);
     } finally {
       await s.close();
     }
-    const sp = reporter.spans.find((x) => x.operationName === 'remote_write.request')!;
-    const tag = (k: string) => sp._tags.find((t) => t.key === k)?.value;
-    expect([tag('tenant'), tag('http.status_code'), tag('encoding'), tag('http.request_content_length')]).toEqual(['team-a', 204, 'snappy', 1]);
-    expect(tracedRawHandler(h, createTracer(undefined), 'x')).toBe(h);
+    const spans = reporter.spans;
+    const reqs = spans.filter((x) => x.operationName === 'remote_write.request');
+    expect(reqs).toHaveLength(2);
+    const tag = (sp: (typeof spans)[number], k: string) => sp._tags.find((t) => t.key === k)?.value;
+    const ok = reqs.find((x) => tag(x, 'http.status_code') === 204)!;
+    expect([tag(ok, 'tenant'), tag(ok, 'encoding'), tag(ok, 'http.request_content_length'), tag(ok, 'version')]).toEqual(['team-a', 'snappy', body.length, '1.0']);
+    const children = (p: typeof ok) => spans.filter((x) => x.context().parentIdStr === p.context().spanIdStr).map((x) => x.operationName).sort();
+    expect(children(ok)).toEqual(['remote_write.commit', 'remote_write.decode']);
+    const decode = spans.find((x) => x.operationName === 'remote_write.decode' && x.context().parentIdStr === ok.context().spanIdStr)!;
+    expect(tag(decode, 'samples')).toBe(2);
+    const commit = spans.find((x) => x.operationName === 'remote_write.commit' && x.context().parentIdStr === ok.context().spanIdStr)!;
+    expect(tag(commit, 'samples')).toBe(2);
+    expect(new Set([ok, decode, commit].map((x) => x.context().traceIdStr)).size).toBe(1);
+    // the invalid body: decode span failed, no commit
+    const failed = reqs.find((x) => tag(x, 'http.status_code') === 400)!;
+    expect(children(failed)).toEqual(['remote_write.decode']);
+    const fd = spans.find((x) => x.context().parentIdStr === failed.context().spanIdStr)!;
+    expect(tag(fd, 'error')).toBe(true);
+    // tracing off: no spans, same handler behaviour
+    const n = spans.length;
+    const off = createRemoteWriteHandler({ appendable: new Head({ retentionMs: 3_600_000, clock: systemClock }), tracer: createTracer(undefined) });
+    const s2 = await startServer((req, res) => void off(req, res));
+    try {
+      expect((await fetch(s2.url + '/api/v1/write', { method: 'POST', body, headers: { 'content-encoding': 'snappy' } })).status).toBe(204);
+    } finally {
+      await s2.close();
+    }
+    expect(reporter.spans.length).toBe(n);
   });
 });
 
@@ -181,14 +202,26 @@ describe('createAlerting with correlation and tracing', () => {
     const byOp = (op: string) => spans.filter((s) => s.operationName === op);
     const corr = byOp('correlate')[0]!;
     expect(corr).toBeDefined();
-    const notify = spans.find((s) => s.context().spanIdStr === corr.context().parentIdStr)!;
+    const parentOf = (s: (typeof spans)[number]) => spans.find((p) => p.context().spanIdStr === s.context().parentIdStr);
+    // correlate → rules.notify → rules.rule → rules.group (root)
+    const notify = parentOf(corr)!;
     expect(notify.operationName).toBe('rules.notify');
-    const group = spans.find((s) => s.context().spanIdStr === notify.context().parentIdStr)!;
+    const rule = parentOf(notify)!;
+    expect(rule.operationName).toBe('rules.rule');
+    expect(rule._tags.find((t) => t.key === 'rule')?.value).toBe('CheckoutErrors');
+    expect(rule._tags.find((t) => t.key === 'kind')?.value).toBe('alerting');
+    const group = parentOf(rule)!;
     expect(group.operationName).toBe('rules.group');
     expect(group._tags.find((t) => t.key === 'group')?.value).toBe('shop');
-    const query = byOp('rules.query').find((s) => s.context().parentIdStr === group.context().spanIdStr)!;
+    expect(group.context().parentIdStr ?? '0').toMatch(/^0*$/);
+    // rules.query is a child of the rule span, with the rule's expression
+    const query = byOp('rules.query').find((s) => s.context().parentIdStr === rule.context().spanIdStr)!;
     expect(query._tags.find((t) => t.key === 'rule')?.value).toBe('CheckoutErrors');
-    expect(new Set([corr, notify, group, query].map((s) => s.context().traceIdStr)).size).toBe(1);
+    expect(query._tags.find((t) => t.key === 'expr')?.value).toBe('vector(3)');
+    // every rules.query and rules.rule span has the expected parent kind
+    for (const q of byOp('rules.query')) expect(parentOf(q)?.operationName).toBe('rules.rule');
+    for (const r of byOp('rules.rule')) expect(parentOf(r)?.operationName).toBe('rules.group');
+    expect(new Set([corr, notify, rule, group, query].map((s) => s.context().traceIdStr)).size).toBe(1);
     expect(byOp('correlate.elasticsearch')[0]!.context().traceIdStr).toBe(group.context().traceIdStr);
     expect(esHeaders[0]).toContain(group.context().traceIdStr);
     expect(byOp('notify.send').length).toBeGreaterThan(0);

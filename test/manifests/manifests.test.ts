@@ -250,6 +250,9 @@ describe('content of ConfigMaps and rule objects', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'vigil-promtool-'));
     const files: string[] = [];
     for (const [f, text] of Object.entries(cm('vigil-rules').data as Record<string, string>)) {
+      // The predictive pack uses vigil's forecast/anomaly rule kinds, which promtool cannot
+      // parse; `vigil check rules` validates it (test/rules/packs.test.ts).
+      if (f === 'predictive.yaml') continue;
       writeFileSync(path.join(dir, f), text);
       files.push(path.join(dir, f));
     }

@@ -4,6 +4,13 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseTracingConfig, TracingConfigError } from '../../src/tracing/config.js';
 import { createTracer, noopTracer, TRACE_HEADER, withSpan, type VigilTracer } from '../../src/tracing/tracer.js';
+import { parseRuleFileText } from '../../src/config/rule-files.js';
+import { labelsFrom } from '../../src/model/labels.js';
+import { systemClock } from '../../src/model/clock.js';
+import { RuleGroup } from '../../src/rules/group.js';
+import { exprTag } from '../../src/tracing/rules.js';
+import type { QueryFunc, TraceSpan } from '../../src/rules/rule.js';
+import { Head } from '../../src/storage/head/index.js';
 
 // thriftrw comes with jaeger-client; decode with the IDL jaeger-client ships.
 const req = createRequire(import.meta.url);
@@ -109,6 +116,63 @@ describe('self-tracing with jaeger-client', () => {
     expect(n.logs![0]!.fields.find((f) => f.key === 'message')?.vStr).toBe('alertmanager down');
     // The injected header names the rule span.
     expect(headers[TRACE_HEADER]!.split(':')[1]!.padStart(16, '0')).toBe(hex(r.spanId));
+  });
+
+  it('a rule group iteration emits rules.group → rules.rule → rules.query over UDP', async () => {
+    const ag = await agent();
+    cleanup.push(ag.close);
+    const tracer = createTracer(parseTracingConfig({ service_name: 'vigil-rules', agent: { host: '127.0.0.1', port: ag.port }, flush_interval: '50ms' }));
+    cleanup.push(() => tracer.close());
+    const { groups, errors } = parseRuleFileText(
+      'groups:\n- name: g1\n  rules:\n  - record: r:sum\n    expr: sum(up)\n  - alert: Down\n    expr: up == 0\n  - alert: Broken\n    expr: fail_me\n',
+      'rules.yml',
+    );
+    expect(errors).toEqual([]);
+    const query: QueryFunc = async (expr, ts) => {
+      if (exprTag(expr).includes('fail_me')) throw new Error('boom');
+      return [{ metric: labelsFrom({ instance: 'a' }), f: 0, t: ts }] as never;
+    };
+    const notified: (TraceSpan | undefined)[] = [];
+    const group = new RuleGroup(
+      groups[0]!,
+      {
+        query,
+        appendable: new Head({ retentionMs: 3_600_000, clock: systemClock }),
+        notify: (_alerts, meta) => void notified.push(meta.span),
+        tracer,
+        externalLabels: {},
+        externalURL: 'http://vigil',
+        resendDelayMs: 60_000,
+        outageToleranceMs: 3_600_000,
+        gracePeriodMs: 600_000,
+      },
+      { defaultIntervalMs: 60_000 },
+    );
+    await group.evalAt(Date.now());
+    await tracer.close();
+    const spans = await ag.waitSpans(7);
+    expect(spans.map((s) => s.operationName).sort()).toEqual(['rules.group', 'rules.query', 'rules.query', 'rules.query', 'rules.rule', 'rules.rule', 'rules.rule']);
+    const tag = (s: ThriftSpan, k: string) => s.tags?.find((t) => t.key === k);
+    const g = spans.find((s) => s.operationName === 'rules.group')!;
+    expect(hex(g.parentSpanId)).toBe('0000000000000000');
+    expect(tag(g, 'group')?.vStr).toBe('g1');
+    const rules = spans.filter((s) => s.operationName === 'rules.rule');
+    expect(rules.map((r) => tag(r, 'rule')?.vStr).sort()).toEqual(['Broken', 'Down', 'r:sum']);
+    for (const r of rules) {
+      expect(hex(r.parentSpanId)).toBe(hex(g.spanId));
+      const qs = spans.filter((s) => s.operationName === 'rules.query' && hex(s.parentSpanId) === hex(r.spanId));
+      expect(qs).toHaveLength(1); // exactly one query per rule, under its own rule span
+      expect(tag(qs[0]!, 'rule')?.vStr).toBe(tag(r, 'rule')?.vStr);
+    }
+    expect(spans.every((s) => hex(s.traceIdLow) === hex(g.traceIdLow))).toBe(true);
+    const broken = rules.find((r) => tag(r, 'rule')?.vStr === 'Broken')!;
+    expect(tag(broken, 'error')?.vBool).toBe(true);
+    const brokenQuery = spans.find((s) => s.operationName === 'rules.query' && hex(s.parentSpanId) === hex(broken.spanId))!;
+    expect(tag(brokenQuery, 'error')?.vBool).toBe(true);
+    expect(tag(rules.find((r) => tag(r, 'rule')?.vStr === 'Down')!, 'error')).toBeUndefined();
+    // the notification of Down's alert got Down's rule span (only firing alerts are sent; `for: 0` fires at once)
+    expect(notified).toHaveLength(1);
+    expect(notified[0]).toBeDefined();
   });
 
   it('sends nothing with sampler const 0, and nothing at all when tracing is off', async () => {

@@ -16,6 +16,7 @@ import { LimitError } from '../../model/errors.js';
 import type { Logger } from '../../model/logger.js';
 import { nopLogger } from '../../model/logger.js';
 import type { Appendable, Appender, SeriesRef } from '../../storage/interface.js';
+import type { SpanFactory, SpanTagValue, TraceSpan } from '../../tracing/span.js';
 import { ingestV1 } from './decode-v1.js';
 import { ingestV2 } from './decode-v2.js';
 import type { ReceiverMetrics } from './metrics.js';
@@ -54,6 +55,13 @@ export interface RemoteWriteHandlerOptions {
   /** Registry for the `vigil_remote_write_*` metrics (default: a private registry). */
   readonly registry?: Registry;
   readonly logger?: Logger;
+  /**
+   * Self-tracing (default off): each request gets a `remote_write.request` span with children
+   * `remote_write.decode` (decompression + decoding into the appender) and `remote_write.commit`.
+   */
+  readonly tracer?: SpanFactory;
+  /** Tags added to every `remote_write.request` span (e.g. the tenant). */
+  readonly spanTags?: Readonly<Record<string, SpanTagValue>>;
 }
 
 /** Response header names of 2.0. */
@@ -244,7 +252,9 @@ export function createRemoteWriteHandler(opts: RemoteWriteHandlerOptions): (req:
   const metrics: ReceiverMetrics = receiverMetrics(opts.registry ?? new Registry());
   let inflight = 0;
 
-  const handle = async (req: IncomingMessage, res: ServerResponse, t0: number): Promise<void> => {
+  const tracer = opts.tracer?.enabled ? opts.tracer : undefined;
+
+  const handle = async (req: IncomingMessage, res: ServerResponse, t0: number, span: TraceSpan | undefined): Promise<void> => {
     let version: RemoteWriteVersion | 'unknown' = 'unknown';
     const reply = (status: number, body: string, headers?: Record<string, string>): void => {
       metrics.requests.inc({ version, code: String(status) });
@@ -286,10 +296,14 @@ export function createRemoteWriteHandler(opts: RemoteWriteHandlerOptions): (req:
     }
     metrics.requestBytes.observe({ version }, body.length);
 
+    span?.setTag('version', version);
+    const decodeSpan = tracer?.startSpan('remote_write.decode', { ...(span ? { childOf: span } : {}), tags: { version, bytes: body.length } });
     let raw: Buffer;
     try {
       raw = snappyDecompress(body, maxDecompressed, scratch);
     } catch (err) {
+      decodeSpan?.fail(err);
+      decodeSpan?.finish();
       bodies.give(body);
       if (err instanceof LimitError) reply(err.status, `remote write: ${err.message}`, zeroHeaders);
       else if (err instanceof SnappyError) reply(400, `remote write: invalid snappy body: ${err.message}`, zeroHeaders);
@@ -305,18 +319,25 @@ export function createRemoteWriteHandler(opts: RemoteWriteHandlerOptions): (req:
     try {
       if (version === '2.0') ingestV2(raw, app, ctx, rep);
       else ingestV1(raw, app, ctx, rep);
+      decodeSpan?.setTag('decompressed_bytes', raw.length).setTag('samples', rep.samples).setTag('histograms', rep.histograms);
     } catch (err) {
+      decodeSpan?.fail(err);
       app.rollback();
       if (err instanceof DecodeError) {
         reply(400, err.message, zeroHeaders);
         return;
       }
       throw err;
+    } finally {
+      decodeSpan?.finish();
     }
     metrics.samplesReceived.inc({ version }, rep.samples + rep.histograms);
+    const commitSpan = tracer?.startSpan('remote_write.commit', { ...(span ? { childOf: span } : {}) });
     try {
       await app.commit();
+      commitSpan?.setTag('samples', app.counts.samples).setTag('histograms', app.counts.histograms).setTag('rejected', app.rejected.total);
     } catch (err) {
+      commitSpan?.fail(err);
       if (err instanceof LimitError) {
         // A limit checked at commit (per-tenant ingestion rate): nothing was written.
         const ra = (err as { retryAfterSeconds?: unknown }).retryAfterSeconds;
@@ -326,6 +347,8 @@ export function createRemoteWriteHandler(opts: RemoteWriteHandlerOptions): (req:
       logger.error('remote write: commit failed', { err, version });
       reply(500, `remote write: storage commit failed: ${err instanceof Error ? err.message : String(err)}`, zeroHeaders);
       return;
+    } finally {
+      commitSpan?.finish();
     }
     flushPending(ctx);
     for (const [r, n] of rep.invalidByReason) metrics.rejectedSamples.inc({ reason: r }, n);
@@ -346,6 +369,7 @@ export function createRemoteWriteHandler(opts: RemoteWriteHandlerOptions): (req:
 
   return async (req, res) => {
     const t0 = performance.now();
+    const span = tracer ? requestSpan(tracer, req, opts.spanTags) : undefined;
     try {
       if (inflight >= maxInflight) {
         metrics.requests.inc({ version: 'unknown', code: '503' });
@@ -355,7 +379,7 @@ export function createRemoteWriteHandler(opts: RemoteWriteHandlerOptions): (req:
       }
       inflight++;
       try {
-        await handle(req, res, t0);
+        await handle(req, res, t0, span);
       } finally {
         inflight--;
       }
@@ -367,6 +391,25 @@ export function createRemoteWriteHandler(opts: RemoteWriteHandlerOptions): (req:
       } catch {
         // the response is unusable; nothing more to do
       }
+      span?.fail(err);
+    } finally {
+      if (span && res.statusCode >= 500) span.setTag('error', true);
+      span?.setTag('http.status_code', res.statusCode);
+      span?.finish();
     }
   };
+}
+
+/** The `remote_write.request` span of a request (server kind, body size, encoding). */
+function requestSpan(tracer: SpanFactory, req: IncomingMessage, extra: Readonly<Record<string, SpanTagValue>> | undefined): TraceSpan {
+  const len = Number(req.headers['content-length'] ?? NaN);
+  const enc = req.headers['content-encoding'];
+  return tracer.startSpan('remote_write.request', {
+    tags: {
+      'span.kind': 'server',
+      ...(extra ?? {}),
+      ...(Number.isFinite(len) ? { 'http.request_content_length': len } : {}),
+      ...(typeof enc === 'string' ? { encoding: enc.slice(0, 64) } : {}),
+    },
+  });
 }

@@ -47,11 +47,23 @@ export interface FetchOptions {
 }
 
 const SECRET_FILE_MAX = 64 << 10;
+/** Max size of a CA bundle, certificate or key file (1 MiB). */
+const TLS_FILE_MAX = 1 << 20;
+
+/** Reads a credentials/TLS file, bounded in size; failures become `internal` scrape errors. */
+async function readBounded(file: string, max: number, what: string): Promise<Buffer> {
+  let b: Buffer;
+  try {
+    b = await readFile(file);
+  } catch (e) {
+    throw new ScrapeError(`cannot read ${what} ${file}: ${(e as Error).message}`, 'internal', { cause: e });
+  }
+  if (b.length > max) throw new ScrapeError(`${what} ${file} is too large (${b.length} > ${max} bytes)`, 'internal');
+  return b;
+}
 
 async function readSecret(file: string): Promise<string> {
-  const b = await readFile(file);
-  if (b.length > SECRET_FILE_MAX) throw new ScrapeError(`credentials file ${file} is too large`, 'internal');
-  return b.toString('utf8').trim();
+  return (await readBounded(file, SECRET_FILE_MAX, 'credentials file')).toString('utf8').trim();
 }
 
 async function authHeader(c: HttpClientConfig | undefined): Promise<string | undefined> {
@@ -65,13 +77,14 @@ async function authHeader(c: HttpClientConfig | undefined): Promise<string | und
   return undefined;
 }
 
+/** TLS options of `tls_config`: CA bundle, client certificate and key, SNI name, skip-verify. */
 async function tlsOptions(c: HttpClientConfig | undefined): Promise<https.RequestOptions> {
   const t = c?.tls;
   if (!t) return {};
   const o: https.RequestOptions = {};
-  if (t.caFile) o.ca = await readFile(t.caFile);
-  if (t.certFile) o.cert = await readFile(t.certFile);
-  if (t.keyFile) o.key = await readFile(t.keyFile);
+  if (t.caFile) o.ca = await readBounded(t.caFile, TLS_FILE_MAX, 'CA file');
+  if (t.certFile) o.cert = await readBounded(t.certFile, TLS_FILE_MAX, 'certificate file');
+  if (t.keyFile) o.key = await readBounded(t.keyFile, TLS_FILE_MAX, 'key file');
   if (t.serverName) o.servername = t.serverName;
   if (t.insecureSkipVerify) o.rejectUnauthorized = false;
   return o;
