@@ -9,6 +9,7 @@ import { isLegacyLabelName, labelsCompare, labelsKey, labelsToObject, type Label
 import { MatcherError, type Matcher } from '../model/matchers.js';
 import { nopLogger } from '../model/logger.js';
 import { systemClock } from '../model/clock.js';
+import { formatValue, formatValueJson } from '../promql/engine/format.js';
 import { QueryError } from '../promql/engine/values.js';
 import { MAX_TIME, MIN_TIME, ParamError, parseDurationParam, parseLimit, parseTimeParam, readForm, timeOr } from './params.js';
 import type { ApiBackend, ApiQueryResult, RequestTenant, WebOptions } from './types.js';
@@ -79,6 +80,14 @@ export function sendData(res: Response, data: unknown, warnings: readonly string
   res.status(200).json(body);
 }
 
+/** Like {@link sendData} with `data` given as JSON text. */
+export function sendJsonData(res: Response, dataJson: string, warnings: readonly string[] = [], infos: readonly string[] = []): void {
+  let body = '{"status":"success","data":' + dataJson;
+  if (warnings.length > 0) body += ',"warnings":' + JSON.stringify(warnings);
+  if (infos.length > 0) body += ',"infos":' + JSON.stringify(infos);
+  res.status(200).type('application/json').send(body + '}');
+}
+
 type Handler = (req: Request, res: Response, form: URLSearchParams, backend: ApiBackend) => Promise<void> | void;
 
 /** How an endpoint is guarded. */
@@ -147,7 +156,9 @@ export function createApiRouter(opts: WebOptions, backend: () => ApiBackend | un
   };
 
   const sendResult = (res: Response, result: ApiQueryResult): void => {
-    sendData(res, opts.formatValue(result.value), result.warnings, result.infos);
+    // The engine's own formatter: write the JSON text directly (no intermediate object tree).
+    if (opts.formatValue === formatValue) sendJsonData(res, formatValueJson(result.value), result.warnings, result.infos);
+    else sendData(res, opts.formatValue(result.value), result.warnings, result.infos);
   };
 
   const query: Handler = async (_req, res, form, b) => {

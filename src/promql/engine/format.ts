@@ -4,7 +4,7 @@
  */
 import { assertNever } from '../../model/errors.js';
 import { CUSTOM_BUCKETS_SCHEMA, type BucketSpan, type FloatHistogram } from '../../model/histogram.js';
-import { labelsToObject } from '../../model/labels.js';
+import { labelsToObject, type Labels } from '../../model/labels.js';
 import { dropMetricName } from './labels.js';
 import type { Value } from './values.js';
 
@@ -131,6 +131,75 @@ export function formatValue(v: Value): QueryResultJson {
           return o;
         }),
       };
+    default:
+      return assertNever(v, 'value');
+  }
+}
+
+/** A JSON number for a timestamp in ms (as {@link formatTimestamp}; `null` when not finite, as JSON.stringify). */
+function tsJson(ms: number): string {
+  const s = ms / 1000;
+  return s === s && s !== Infinity && s !== -Infinity ? String(s) : 'null';
+}
+
+/** The metric object of a series as JSON (keys in label order; a repeated name keeps its last value, like an object). */
+function metricJson(ls: Labels): string {
+  let out = '{';
+  let dup = false;
+  for (let i = 0; i < ls.length; i++) {
+    const l = ls[i]!;
+    if (i > 0) {
+      out += ',';
+      if (l.name <= ls[i - 1]!.name) dup = true;
+    }
+    out += JSON.stringify(l.name) + ':' + JSON.stringify(l.value);
+  }
+  // Labels are sorted and unique by contract; anything else goes through an object like before.
+  return dup ? JSON.stringify(labelsToObject(ls)) : out + '}';
+}
+
+/**
+ * The JSON text of {@link formatValue}'s result, built directly as a string (no intermediate
+ * object tree): `JSON.parse(formatValueJson(v))` deep-equals `formatValue(v)`.
+ */
+export function formatValueJson(v: Value): string {
+  switch (v.kind) {
+    case 'scalar':
+      return `{"resultType":"scalar","result":[${tsJson(v.t)},"${formatFloat(v.v)}"]}`;
+    case 'string':
+      return `{"resultType":"string","result":[${tsJson(v.t)},${JSON.stringify(v.v)}]}`;
+    case 'vector': {
+      const parts: string[] = [];
+      for (const s of v.vector) {
+        const metric = metricJson(s.dropName ? dropMetricName(s.metric) : s.metric);
+        parts.push(
+          s.h
+            ? `{"metric":${metric},"histogram":[${tsJson(s.t)},${JSON.stringify(formatHistogram(s.h))}]}`
+            : `{"metric":${metric},"value":[${tsJson(s.t)},"${formatFloat(s.f)}"]}`,
+        );
+      }
+      return `{"resultType":"vector","result":[${parts.join(',')}]}`;
+    }
+    case 'matrix': {
+      const parts: string[] = [];
+      for (const s of v.matrix) {
+        let o = `{"metric":${metricJson(s.dropName ? dropMetricName(s.metric) : s.metric)}`;
+        if (s.floats.length) {
+          const fs = s.floats;
+          let vals = '';
+          for (let i = 0; i < fs.length; i++) {
+            const p = fs[i]!;
+            vals += (i > 0 ? ',[' : '[') + tsJson(p.t) + ',"' + formatFloat(p.f) + '"]';
+          }
+          o += ',"values":[' + vals + ']';
+        }
+        if (s.histograms.length) {
+          o += ',"histograms":[' + s.histograms.map((p) => `[${tsJson(p.t)},${JSON.stringify(formatHistogram(p.h))}]`).join(',') + ']';
+        }
+        parts.push(o + '}');
+      }
+      return `{"resultType":"matrix","result":[${parts.join(',')}]}`;
+    }
     default:
       return assertNever(v, 'value');
   }

@@ -11,7 +11,7 @@ import { SlotPool } from '../chunkenc/pool.js';
 import { Recoder } from '../chunkenc/recode.js';
 import { DEFAULT_ZK, TS_GRID, VAL_DEC_DD } from '../chunkenc/codec.js';
 import { ChunkEncoder, ENC_F64, ENC_I32 } from '../chunkenc/xor.js';
-import { XorIterator } from '../chunkenc/iterator.js';
+import { decodeChunkInto, type ChunkRef } from '../chunkenc/bulk.js';
 import { ChunkTable } from './chunk-table.js';
 import { HashIndex } from './hash-index.js';
 import { SymbolTable } from './symbols.js';
@@ -47,6 +47,10 @@ export class SeriesTable {
   private readonly refIndex = new HashIndex(1024);
   private readonly hashIndex = new HashIndex(1024);
   private readonly freeSlots: number[] = [];
+  /** Reused description of the chunk being read. */
+  private readonly cref: { buf: Uint8Array; off: number; len: number; n: number; minT: number } = { buf: new Uint8Array(0), off: 0, len: 0, n: 0, minT: 0 };
+  /** Reused decode buffers for reads that keep one sample. */
+  private scratch = { t: new Float64Array(128), v: new Float64Array(128) };
   private cap = 0;
   private top = 0;
   private labelData = new Uint32Array(4096);
@@ -337,15 +341,27 @@ export class SeriesTable {
     enc.save(this.encF, fo, this.encI, io);
   }
 
-  /** Float chunks overlapping [mint, maxt] in time order, as iterators. */
-  private chunkIters(ix: number, mint: number, maxt: number, out: XorIterator[]): number {
+  /**
+   * Calls `fn` for each float chunk overlapping [mint, maxt] in time order (the chunk is
+   * described by the shared, reused {@link cref}); stops early when `fn` returns false.
+   * Returns the total number of samples of the visited chunks.
+   */
+  private eachChunk(ix: number, mint: number, maxt: number, fn: ((c: ChunkRef) => boolean) | undefined): number {
     let total = 0;
     const ch = this.chunks;
+    const r = this.cref;
     for (let c = this.first[ix]!; c >= 0; c = ch.next[c]!) {
       if (ch.maxT[c]! < mint) continue;
       if (ch.minT[c]! > maxt) return total;
-      out.push(new XorIterator(ch.buf(c), ch.off[c]!, ch.n[c]!, ch.minT[c]!));
       total += ch.n[c]!;
+      if (fn !== undefined) {
+        r.buf = ch.buf(c);
+        r.off = ch.off[c]!;
+        r.len = ch.len[c]!;
+        r.n = ch.n[c]!;
+        r.minT = ch.minT[c]!;
+        if (!fn(r)) return total;
+      }
     }
     const h = this.openH[ix]!;
     const io = ix * ENC_I32;
@@ -353,8 +369,15 @@ export class SeriesTable {
     if (h >= 0 && n > 0) {
       const minT = this.encF[ix * ENC_F64]!;
       if (this.maxT[ix]! >= mint && minT <= maxt) {
-        out.push(new XorIterator(this.pool.buf(h), this.pool.off(h), n, minT));
         total += n;
+        if (fn !== undefined) {
+          r.buf = this.pool.buf(h);
+          r.off = this.pool.off(h);
+          r.len = (this.encI[io]! + 7) >>> 3;
+          r.n = n;
+          r.minT = minT;
+          fn(r);
+        }
       }
     }
     return total;
@@ -362,25 +385,26 @@ export class SeriesTable {
 
   /** True when the slot has a float sample in [mint, maxt]. */
   hasFloatIn(ix: number, mint: number, maxt: number): boolean {
-    const its: XorIterator[] = [];
-    this.chunkIters(ix, mint, maxt, its);
-    for (const it of its) {
-      while (it.next()) {
-        if (it.t > maxt) break;
-        if (it.t >= mint) return true;
-      }
-    }
-    return false;
+    let found = false;
+    this.eachChunk(ix, mint, maxt, (c) => {
+      found = this.chunkHasIn(c, mint, maxt);
+      return !found;
+    });
+    return found;
   }
 
   /** Decodes float samples in [mint, maxt] (values bit-exact). */
   floatsIn(ix: number, mint: number, maxt: number): { t: Float64Array; v: Float64Array } {
-    const its: XorIterator[] = [];
-    const cap = this.chunkIters(ix, mint, maxt, its);
+    const cap = this.eachChunk(ix, mint, maxt, undefined);
     const ts = new Float64Array(cap);
     const vs = new Float64Array(cap);
     let n = 0;
-    for (const it of its) n = it.readInto(ts, vs, n, mint, maxt);
+    if (cap > 0) {
+      this.eachChunk(ix, mint, maxt, (c) => {
+        n = decodeChunkInto(c, ts, vs, n, mint, maxt);
+        return true;
+      });
+    }
     return { t: n === cap ? ts : ts.subarray(0, n), v: n === cap ? vs : vs.subarray(0, n) };
   }
 
@@ -496,24 +520,43 @@ export class SeriesTable {
       if (hi < mint) continue;
       if (lo > maxt) return false;
       if (lo >= mint || hi <= maxt) return true;
-      return this.chunkHasIn(new XorIterator(ch.buf(c), ch.off[c]!, ch.n[c]!, lo), mint, maxt);
+      const r = this.cref;
+      r.buf = ch.buf(c);
+      r.off = ch.off[c]!;
+      r.len = ch.len[c]!;
+      r.n = ch.n[c]!;
+      r.minT = lo;
+      return this.chunkHasIn(r, mint, maxt);
     }
     const h = this.openH[ix]!;
-    const n = this.encI[ix * ENC_I32 + 1]!;
+    const io = ix * ENC_I32;
+    const n = this.encI[io + 1]!;
     if (h < 0 || n === 0) return false;
     const lo = this.encF[ix * ENC_F64]!;
     const hi = this.maxT[ix]!;
     if (lo > maxt || hi < mint) return false;
     if (lo >= mint || hi <= maxt) return true;
-    return this.chunkHasIn(new XorIterator(this.pool.buf(h), this.pool.off(h), n, lo), mint, maxt);
+    const r = this.cref;
+    r.buf = this.pool.buf(h);
+    r.off = this.pool.off(h);
+    r.len = (this.encI[io]! + 7) >>> 3;
+    r.n = n;
+    r.minT = lo;
+    return this.chunkHasIn(r, mint, maxt);
   }
 
-  private chunkHasIn(it: XorIterator, mint: number, maxt: number): boolean {
-    while (it.next()) {
-      if (it.t > maxt) return false;
-      if (it.t >= mint) return true;
+  private chunkHasIn(c: ChunkRef, mint: number, maxt: number): boolean {
+    const s = this.scratchFor(c.n);
+    return decodeChunkInto(c, s.t, s.v, 0, mint, maxt) > 0;
+  }
+
+  /** Shared decode buffers with room for `n` samples. */
+  private scratchFor(n: number): { t: Float64Array; v: Float64Array } {
+    if (this.scratch.t.length < n) {
+      const cap = Math.max(n, this.scratch.t.length * 2);
+      this.scratch = { t: new Float64Array(cap), v: new Float64Array(cap) };
     }
-    return false;
+    return this.scratch;
   }
 
   /**
@@ -532,27 +575,40 @@ export class SeriesTable {
       return true;
     }
     // The newest chunk starting at or before maxt holds the answer.
-    let it: XorIterator | undefined;
+    const r = this.cref;
+    let have = false;
     const ch = this.chunks;
     for (let c = this.first[ix]!; c >= 0; c = ch.next[c]!) {
       if (ch.minT[c]! > maxt) break;
-      if (ch.maxT[c]! >= mint) it = new XorIterator(ch.buf(c), ch.off[c]!, ch.n[c]!, ch.minT[c]!);
-      else it = undefined;
+      have = ch.maxT[c]! >= mint;
+      if (have) {
+        r.buf = ch.buf(c);
+        r.off = ch.off[c]!;
+        r.len = ch.len[c]!;
+        r.n = ch.n[c]!;
+        r.minT = ch.minT[c]!;
+      }
     }
     const h = this.openH[ix]!;
-    const n = this.encI[ix * ENC_I32 + 1]!;
-    if (h >= 0 && n > 0 && this.encF[ix * ENC_F64]! <= maxt) it = new XorIterator(this.pool.buf(h), this.pool.off(h), n, this.encF[ix * ENC_F64]!);
-    if (it === undefined) return false;
-    let found = false;
-    while (it.next()) {
-      if (it.t > maxt) break;
-      if (it.t < mint) continue;
-      out.t = it.t;
-      out.hi = it.hi;
-      out.lo = it.lo;
-      found = true;
+    const io = ix * ENC_I32;
+    const n = this.encI[io + 1]!;
+    if (h >= 0 && n > 0 && this.encF[ix * ENC_F64]! <= maxt) {
+      have = true;
+      r.buf = this.pool.buf(h);
+      r.off = this.pool.off(h);
+      r.len = (this.encI[io]! + 7) >>> 3;
+      r.n = n;
+      r.minT = this.encF[ix * ENC_F64]!;
     }
-    return found;
+    if (!have) return false;
+    const s = this.scratchFor(r.n);
+    const k = decodeChunkInto(r, s.t, s.v, 0, mint, maxt);
+    if (k === 0) return false;
+    const w = new Uint32Array(s.v.buffer, 0, 2 * k);
+    out.t = s.t[k - 1]!;
+    out.lo = w[2 * k - 2]!;
+    out.hi = w[2 * k - 1]!;
+    return true;
   }
 
   /** Bytes reserved by the open-chunk pool. */
