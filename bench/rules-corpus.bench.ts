@@ -2,7 +2,8 @@
  * Rule-engine cycle time over the real-world rules corpus (`/work/shared/rules-corpus`):
  * ~100k generated k8s/node-like series whose names and equality matchers match what the rules
  * select, 1 h of 30 s samples; then every group is evaluated once (sequentially, as one
- * evaluation cycle) and the cycle time is reported. Target: ≤ 1 s. JSON on stdout.
+ * evaluation cycle) `CYCLES` times (default 5, 30 s apart); `cycleMs` is the median of the cycles
+ * after the first (steady state: caches warm, alerts exist). Target: ≤ 1 s. JSON on stdout.
  *
  * Storage: the real Head; if the Head cannot take appends (work in progress), the in-memory
  * test storage is used and `storage` says so.
@@ -88,10 +89,16 @@ async function cycle(ts: number): Promise<{ ms: number; perGroup: { key: string;
   return { ms: performance.now() - c0, perGroup, samples, failed };
 }
 
+const CYCLES = Math.max(2, Number(process.env.CYCLES ?? 5));
 const cpu0 = cpuSeconds(process.pid);
 const first = await cycle(T);
-const second = await cycle(T + STEP);
+const cpu1 = cpuSeconds(process.pid);
+const steady: Awaited<ReturnType<typeof cycle>>[] = [];
+for (let i = 1; i < CYCLES; i++) steady.push(await cycle(T + i * STEP));
 const cpu = cpuSeconds(process.pid) - cpu0;
+const cpuSteady = (cpuSeconds(process.pid) - cpu1) / steady.length;
+// The steady-state cycle reported: the median of the cycles after the first (noisy shared machine).
+const second = [...steady].sort((x, y) => x.ms - y.ms)[Math.floor(steady.length / 2)]!;
 const slowestRules = rgs
   .flatMap((g) => g.rules().map((r) => ({ rule: `${g.name}/${r.name}`, ms: Math.round(r.evaluationTimeMs()), samples: r.recent().at(-1)?.samples ?? 0 })))
   .sort((a, b) => b.ms - a.ms)
@@ -115,7 +122,10 @@ console.log(
     withinTarget: second.ms <= 1000,
     outputSamples: second.samples,
     failedRules: second.failed,
-    cpuSecondsTwoCycles: +cpu.toFixed(2),
+    cycles: CYCLES,
+    steadyCycleMs: steady.map((c) => Math.round(c.ms)),
+    cpuSecondsAllCycles: +cpu.toFixed(2),
+    cpuSecondsPerSteadyCycle: +cpuSteady.toFixed(3),
     rssMB: Math.round(rssBytes(process.pid) / 2 ** 20),
     slowestGroups: slowest,
     slowestRules,

@@ -3,14 +3,15 @@
  * Specification (inactive → pending → firing, `for`, `keep_firing_for`, 15 min retention of
  * resolved alerts, resend policy) and the `ALERTS` / `ALERTS_FOR_STATE` output series.
  */
-import { labelsKey, labelsToObject, LabelsBuilder, METRIC_NAME, type Label, type Labels } from '../model/labels.js';
+import { labelsKey, labelsToObject, LabelsBuilder, METRIC_NAME, type Labels } from '../model/labels.js';
 import { nopLogger, type Logger } from '../model/logger.js';
 import type { Expr } from '../promql/parser/ast.js';
 import { parseExpr, printExpr } from '../promql/parser/index.js';
+import { labelsKeyOf } from '../promql/engine/labels.js';
 import type { Sample } from '../promql/engine/values.js';
-import { EvalRecord, errMessage, monoMs } from './base.js';
+import { EvalRecord, errMessage, monoMs, rememberKey } from './base.js';
 import type { Alert, AlertingRuleConfig, AlertState, EvalContext, Rule, RuleEvaluation, RuleHealth, RuleResult } from './rule.js';
-import { defaultTemplater, type ExpandOptions, type Templater } from './templating.js';
+import { defaultTemplater, templateDependence, type ExpandOptions, type TemplateData, type TemplateDependence, type Templater } from './templating.js';
 
 /** How long resolved alerts are kept (and re-sent) after resolution. */
 export const RESOLVED_RETENTION_MS = 15 * 60_000;
@@ -55,6 +56,15 @@ export class AlertingRule implements Rule {
   private readonly logger: Logger;
   private restored: boolean;
   private deferred: { entries: Map<string, { t: number; v: number }>; until: number; gracePeriodMs: number } | undefined;
+  /** Rule labels / annotations (annotations sorted by name) with what their templates depend on. */
+  private readonly labelTpls: readonly TemplateSpec[];
+  private readonly annTpls: readonly TemplateSpec[];
+  /** Per input series (by key): the last expansion results, reused while their inputs do not change. */
+  private memo = new Map<string, SeriesMemo>();
+  private memoExtLabels: Readonly<Record<string, string>> | undefined;
+  private memoExtURL: string | undefined;
+  /** `ALERTS` / `ALERTS_FOR_STATE` label sets per held alert. */
+  private readonly outLabels = new WeakMap<Alert, { labels: Labels; state: AlertState; alerts: Labels; forState: Labels }>();
 
   /** `config.labels` should already include the group labels (rule labels winning). */
   constructor(
@@ -66,6 +76,12 @@ export class AlertingRule implements Rule {
     this.templater = opts.templater ?? defaultTemplater;
     this.logger = opts.logger ?? nopLogger;
     this.restored = opts.restored ?? true;
+    const pure = this.templater.pure === true;
+    const spec = ([name, text]: [string, string]): TemplateSpec => ({ name, text, dep: pure ? templateDependence(text) : 'volatile' });
+    this.labelTpls = Object.entries(config.labels).map(spec);
+    this.annTpls = Object.entries(config.annotations)
+      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+      .map(spec);
     let expr: Expr | undefined;
     let perr: string | undefined;
     let query = config.expr;
@@ -110,50 +126,43 @@ export class AlertingRule implements Rule {
     try {
       if (!this.expr) throw new Error(this.parseError ?? 'no expression');
       const vec = await ctx.query(this.expr, ts, ctx.signal);
-      const fresh = new Map<string, Alert>();
-      const ruleLabels = Object.entries(this.config.labels);
-      const ruleAnnotations = Object.entries(this.config.annotations).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      if (ctx.externalURL !== this.memoExtURL || (ctx.externalLabels !== this.memoExtLabels && !sameRecord(ctx.externalLabels, this.memoExtLabels))) {
+        this.memo = new Map();
+        this.memoExtLabels = ctx.externalLabels;
+        this.memoExtURL = ctx.externalURL;
+      }
+      const fresh = new Map<string, SeriesMemo>();
+      const nextMemo = new Map<string, SeriesMemo>();
       const topts: ExpandOptions = {
         timestampMs: ts,
         queryAsync: async (q: string) => (await ctx.query(q, ts, ctx.signal)).map((x) => ({ labels: labelsToObject(x.metric), value: x.f })),
       };
       for (const s of vec) {
-        const data = { labels: labelsToObject(s.metric), externalLabels: ctx.externalLabels, externalURL: ctx.externalURL, value: s.f };
-        const expand = (text: string): string | Promise<string> => this.templater.expand(`__alert_${this.name}`, text, data, topts);
-        const b = new LabelsBuilder(s.metric).del(METRIC_NAME);
-        for (const [k, v] of ruleLabels) {
-          const x = expand(v);
-          b.set(k, typeof x === 'string' ? x : await x);
+        const m = await this.seriesMemo(s, ctx, topts);
+        nextMemo.set(m.seriesKey, m);
+        if (fresh.has(m.key)) throw new Error(ERR_DUPLICATE_ALERT);
+        fresh.set(m.key, m);
+      }
+      this.memo = nextMemo;
+      for (const [key, m] of fresh) {
+        const cur = this.active.get(key);
+        if (cur && cur.state !== 'inactive') {
+          cur.value = m.value;
+          cur.annotations = m.annotations;
+          continue;
         }
-        b.set(ALERT_NAME_LABEL, this.name);
-        const labels = b.labels();
-        const annotations: Label[] = [];
-        for (const [name, v] of ruleAnnotations) {
-          const x = expand(v);
-          annotations.push({ name, value: typeof x === 'string' ? x : await x });
-        }
-        const key = labelsKey(labels);
-        if (fresh.has(key)) throw new Error(ERR_DUPLICATE_ALERT);
-        fresh.set(key, {
-          labels,
-          annotations,
+        const a: Alert = {
+          labels: m.labels,
+          annotations: m.annotations,
           state: 'pending',
-          value: s.f,
+          value: m.value,
           activeAt: ts,
           firedAt: 0,
           resolvedAt: 0,
           lastSentAt: 0,
           validUntil: 0,
           keepFiringSince: 0,
-        });
-      }
-      for (const [key, a] of fresh) {
-        const cur = this.active.get(key);
-        if (cur && cur.state !== 'inactive') {
-          cur.value = a.value;
-          cur.annotations = a.annotations;
-          continue;
-        }
+        };
         if (this.deferred) {
           const d = this.deferred;
           const prev = ts <= d.until ? d.entries.get(key) : undefined;
@@ -189,10 +198,13 @@ export class AlertingRule implements Rule {
           a.firedAt = ts;
         }
         if (this.restored) {
-          series.push({ metric: alertSeriesLabels(a.labels, a.state), t: ts, f: 1 });
+          let o = this.outLabels.get(a);
+          if (o === undefined || o.labels !== a.labels) this.outLabels.set(a, (o = { labels: a.labels, state: a.state, alerts: keyed(alertSeriesLabels(a.labels, a.state)), forState: keyed(forStateLabels(a.labels)) }));
+          else if (o.state !== a.state) (o.state = a.state), (o.alerts = keyed(alertSeriesLabels(a.labels, a.state)));
+          series.push({ metric: o.alerts, t: ts, f: 1 });
           // Seconds like Prometheus, but with the millisecond fraction kept (Prometheus writes whole
           // seconds): a restart then restores activeAt exactly; readers that truncate still work.
-          series.push({ metric: forStateLabels(a.labels), t: ts, f: a.activeAt / 1000 });
+          series.push({ metric: o.forState, t: ts, f: a.activeAt / 1000 });
         }
       }
       if (ctx.limit > 0 && numActive > ctx.limit) {
@@ -208,6 +220,61 @@ export class AlertingRule implements Rule {
       this.rec.record(ts, monoMs() - start, 0, msg);
       return { series: [] };
     }
+  }
+
+  /**
+   * Output labels, key and annotations of the alert for input sample `s`: template expansions are
+   * reused from the previous evaluation of the same series when their inputs are unchanged (see
+   * {@link templateDependence}), and so are the label set and annotations when no text changed.
+   */
+  private async seriesMemo(s: Sample, ctx: EvalContext, topts: ExpandOptions): Promise<SeriesMemo> {
+    const seriesKey = labelsKeyOf(s.metric);
+    const prev = this.memo.get(seriesKey);
+    const sameValue = prev !== undefined && Object.is(prev.value, s.f);
+    let data: TemplateData | undefined;
+    const expand = (t: TemplateSpec, i: number, old: readonly string[] | undefined): string | Promise<string> => {
+      if (old !== undefined && (t.dep === 'labels' || (t.dep === 'value' && sameValue))) return old[i]!;
+      data ??= { labels: labelsToObject(s.metric), externalLabels: ctx.externalLabels, externalURL: ctx.externalURL, value: s.f };
+      return this.templater.expand(`__alert_${this.name}`, t.text, data, topts);
+    };
+    const labelVals: string[] = new Array<string>(this.labelTpls.length);
+    let labelsSame = prev !== undefined;
+    for (let i = 0; i < this.labelTpls.length; i++) {
+      const x = expand(this.labelTpls[i]!, i, prev?.labelVals);
+      const v = typeof x === 'string' ? x : await x;
+      labelVals[i] = v;
+      if (labelsSame && prev!.labelVals[i] !== v) labelsSame = false;
+    }
+    const annVals: string[] = new Array<string>(this.annTpls.length);
+    let annsSame = prev !== undefined;
+    for (let i = 0; i < this.annTpls.length; i++) {
+      const x = expand(this.annTpls[i]!, i, prev?.annVals);
+      const v = typeof x === 'string' ? x : await x;
+      annVals[i] = v;
+      if (annsSame && prev!.annVals[i] !== v) annsSame = false;
+    }
+    let labels: Labels;
+    let key: string;
+    if (labelsSame) {
+      labels = prev!.labels;
+      key = prev!.key;
+    } else {
+      const b = new LabelsBuilder(s.metric).del(METRIC_NAME);
+      for (let i = 0; i < this.labelTpls.length; i++) b.set(this.labelTpls[i]!.name, labelVals[i]!);
+      b.set(ALERT_NAME_LABEL, this.name);
+      labels = b.labels();
+      key = labelsKey(labels);
+      rememberKey(labels, key);
+    }
+    const annotations: Labels = annsSame ? prev!.annotations : this.annTpls.map((t, i) => ({ name: t.name, value: annVals[i]! }));
+    if (prev === undefined) return { seriesKey, value: s.f, labelVals, annVals, labels, key, annotations };
+    prev.value = s.f;
+    prev.labelVals = labelVals;
+    prev.annVals = annVals;
+    prev.labels = labels;
+    prev.key = key;
+    prev.annotations = annotations;
+    return prev;
   }
 
   /** Applies the resend policy; marks the returned alerts (copies) as sent at `ts`. */
@@ -267,6 +334,39 @@ export class AlertingRule implements Rule {
     for (const [k, a] of o.active) this.active.set(k, a);
     this.restored = this.restored || o.restored;
   }
+}
+
+/** Shallow equality of two string records. */
+function sameRecord(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>> | undefined): boolean {
+  if (b === undefined) return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) if (a[k] !== b[k] || !Object.hasOwn(b, k)) return false;
+  return true;
+}
+
+/** `ls`, with its key remembered for the group's output bookkeeping. */
+function keyed(ls: Labels): Labels {
+  rememberKey(ls, labelsKey(ls));
+  return ls;
+}
+
+/** A rule label or annotation with what its template depends on. */
+interface TemplateSpec {
+  readonly name: string;
+  readonly text: string;
+  readonly dep: TemplateDependence;
+}
+
+/** Expansion results for one input series (reused across evaluations while inputs are unchanged). */
+interface SeriesMemo {
+  readonly seriesKey: string;
+  value: number;
+  labelVals: readonly string[];
+  annVals: readonly string[];
+  labels: Labels;
+  key: string;
+  annotations: Labels;
 }
 
 /**

@@ -2,6 +2,7 @@
  * Shared bookkeeping of runnable rules: health, last error, evaluation time and the ring buffer
  * of recent evaluations shown by the API.
  */
+import { labelsKey, type Labels } from '../model/labels.js';
 import type { RuleEvaluation, RuleHealth } from './rule.js';
 
 /** Number of recent evaluations each rule keeps. */
@@ -68,4 +69,17 @@ export function errMessage(e: unknown): string {
 /** High-resolution monotonic milliseconds (for durations only). */
 export function monoMs(): number {
   return performance.now();
+}
+
+/** Keys ({@link labelsKey}) of output label sets that rules reuse across evaluations. */
+const outputKeys = new WeakMap<Labels, string>();
+
+/** Records `key` as the {@link labelsKey} of `labels` (an output label set a rule will reuse). */
+export function rememberKey(labels: Labels, key: string): void {
+  outputKeys.set(labels, key);
+}
+
+/** {@link labelsKey} of `labels`, from the memo of {@link rememberKey} when present. */
+export function outputKey(labels: Labels): string {
+  return outputKeys.get(labels) ?? labelsKey(labels);
 }

@@ -1,15 +1,22 @@
 /**
  * Recording rules: evaluate `expr`, rename the result to `record`, apply the rule labels.
  */
-import { LabelsBuilder, labelsKey, METRIC_NAME } from '../model/labels.js';
+import { LabelsBuilder, labelsKey, METRIC_NAME, type Labels } from '../model/labels.js';
 import type { Expr } from '../promql/parser/ast.js';
 import { parseExpr, printExpr } from '../promql/parser/index.js';
+import { labelsKeyOf } from '../promql/engine/labels.js';
 import type { Sample } from '../promql/engine/values.js';
-import { EvalRecord, errMessage, monoMs } from './base.js';
+import { EvalRecord, errMessage, monoMs, rememberKey } from './base.js';
 import type { EvalContext, RecordingRuleConfig, Rule, RuleEvaluation, RuleHealth, RuleResult } from './rule.js';
 
 /** Error text when two output series collide after relabeling (as Prometheus). */
 export const ERR_DUPLICATE_RECORDING = 'vector contains metrics with the same labelset after applying rule labels';
+
+/** Output labels of one input series. */
+interface OutputMemo {
+  readonly metric: Labels;
+  readonly key: string;
+}
 
 /** A runnable recording rule. */
 export class RecordingRule implements Rule {
@@ -21,10 +28,14 @@ export class RecordingRule implements Rule {
   readonly query: string;
   private readonly parseError: string | undefined;
   private readonly rec = new EvalRecord();
+  private readonly ruleLabels: readonly [string, string][];
+  /** Output labels and key per input series key, from the previous evaluation. */
+  private memo = new Map<string, OutputMemo>();
 
   /** `config.labels` should already include the group labels (rule labels winning). */
   constructor(readonly config: RecordingRuleConfig) {
     this.name = config.record;
+    this.ruleLabels = Object.entries(config.labels);
     let expr: Expr | undefined;
     let perr: string | undefined;
     let query = config.expr;
@@ -47,18 +58,27 @@ export class RecordingRule implements Rule {
       const vec = await ctx.query(this.expr, ctx.ts, ctx.signal);
       const out: Sample[] = [];
       const seen = new Set<string>();
-      const labels = Object.entries(this.config.labels);
+      const next = new Map<string, OutputMemo>();
       for (const s of vec) {
-        const b = new LabelsBuilder(s.metric).set(METRIC_NAME, this.config.record);
-        for (const [k, v] of labels) b.set(k, v);
-        const metric = b.labels();
-        const k = labelsKey(metric);
+        // Output labels depend only on the input labels: reuse them (and their key) per input series.
+        const ik = labelsKeyOf(s.metric);
+        let m = this.memo.get(ik);
+        if (m === undefined) {
+          const b = new LabelsBuilder(s.metric).set(METRIC_NAME, this.config.record);
+          for (const [k, v] of this.ruleLabels) b.set(k, v);
+          const metric = b.labels();
+          m = { metric, key: labelsKey(metric) };
+          rememberKey(metric, m.key);
+        }
+        next.set(ik, m);
+        const { metric, key: k } = m;
         if (seen.has(k)) throw new Error(ERR_DUPLICATE_RECORDING);
         seen.add(k);
         const o: Sample = { metric, t: ctx.ts, f: s.f };
         if (s.h) o.h = s.h;
         out.push(o);
       }
+      this.memo = next;
       if (ctx.limit > 0 && out.length > ctx.limit) throw new Error(`exceeded limit of ${ctx.limit} with ${out.length} series`);
       this.rec.record(ctx.ts, monoMs() - start, out.length);
       return { series: out };

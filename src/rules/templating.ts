@@ -29,6 +29,40 @@ export interface Templater {
   expand(name: string, text: string, data: TemplateData, opts?: ExpandOptions): string | Promise<string>;
   /** Syntax check of a template: undefined when fine. */
   check(name: string, text: string): Error | undefined;
+  /**
+   * True when `expand` is a pure function of its inputs (text, data, timestamp, query results):
+   * rules may then reuse an expansion whose inputs did not change (see {@link templateDependence}).
+   */
+  readonly pure?: boolean;
+}
+
+/**
+ * What an alert template's expansion depends on besides `$labels`, `$externalLabels` and
+ * `$externalURL` (conservative, from the text alone):
+ * - `'labels'`: nothing else — the result is fixed for a given label set;
+ * - `'value'`: possibly `$value` / `.Value` / the whole data (`.`, `$`) as well;
+ * - `'volatile'`: possibly the evaluation time or query results (`now`, `query`) — never reuse.
+ */
+export type TemplateDependence = 'labels' | 'value' | 'volatile';
+
+const ACTION_RE = /\{\{([\s\S]*?)\}\}/g;
+const STRING_LIT_RE = /"(?:[^"\\]|\\.)*"|`[^`]*`|'(?:[^'\\]|\\.)*'/g;
+const SAFE_REF_RE = /\$(?:labels|externalLabels|externalURL)(?:\.[A-Za-z_][A-Za-z0-9_]*)*|\.(?:Labels|ExternalLabels|ExternalURL)(?:\.[A-Za-z_][A-Za-z0-9_]*)*/g;
+const NUMBER_RE = /\b\d+\.\d*(?:[eE][-+]?\d+)?\b|\.\d+/g;
+
+/** Classifies a template by what its expansion may depend on (see {@link TemplateDependence}). */
+export function templateDependence(text: string): TemplateDependence {
+  if (!text.includes('{{')) return 'labels';
+  let dep: TemplateDependence = 'labels';
+  for (const m of text.matchAll(ACTION_RE)) {
+    const body = m[1]!.replace(STRING_LIT_RE, ' ');
+    // Unbalanced quotes: the action split is unreliable (`}}` inside a string); do not guess.
+    if (/\b(?:now|query)\b/.test(body) || /["'`]/.test(body)) return 'volatile';
+    const rest = body.replace(SAFE_REF_RE, ' ').replace(NUMBER_RE, ' ');
+    // Anything that can reach the value: `.`-fields and the bare dot, `$` (root) and `$value`.
+    if (rest.includes('.') || /\$(?![A-Za-z0-9_])/.test(rest) || /\$value\b/.test(rest)) dep = 'value';
+  }
+  return dep;
 }
 
 /** The Go-template engine of `template/`. */
@@ -42,6 +76,7 @@ export const goTemplater: Templater = {
     return expandOrError(name, text, data, base);
   },
   check: (name, text) => (text.includes('{{') ? checkTemplate(name, text) : undefined),
+  pure: true,
 };
 
 /**
@@ -65,6 +100,7 @@ export const basicTemplater: Templater = {
     const close = (text.match(/\}\}/g) ?? []).length;
     return open === close ? undefined : new Error(`template: ${name}:1: unclosed action`);
   },
+  pure: true,
 };
 
 /** The template engine rules use by default. */
