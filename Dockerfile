@@ -38,7 +38,5 @@ USER 1000:1000
 EXPOSE 9477
 VOLUME ["/data"]
 HEALTHCHECK --interval=30s --timeout=3s CMD node -e "fetch('http://127.0.0.1:9477/-/healthy').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-# A larger young generation: rule evaluation allocates many short-lived objects (measured:
-# ~20 % shorter rule cycles over 100k series).
-ENTRYPOINT ["node", "--max-semi-space-size=64", "dist/cmd/vigil.js"]
+ENTRYPOINT ["node", "dist/cmd/vigil.js"]
 CMD ["run", "--storage.path=/data"]

@@ -1,8 +1,7 @@
 /**
  * `npm run bench [-- name...]`: runs each benchmark as its own process (so CPU and RSS numbers
  * are its own), prints progress on stderr, and writes every result to bench/results/<name>.json
- * plus a combined bench/results/latest.json. Benchmarks run with the production V8 flag
- * `--max-semi-space-size=64` (see the Dockerfile).
+ * plus a combined bench/results/latest.json.
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
@@ -24,7 +23,7 @@ const combined: Record<string, unknown> = {};
 let failed = 0;
 for (const [i, name] of names.entries()) {
   process.stderr.write(`\n=== [${i + 1}/${names.length}] ${name}\n`);
-  const r = spawnSync(process.execPath, ['--expose-gc', '--max-semi-space-size=64', '--import', 'tsx', join(dir, `${name}.bench.ts`)], {
+  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', join(dir, `${name}.bench.ts`)], {
     stdio: ['ignore', 'pipe', 'inherit'],
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,

@@ -196,8 +196,6 @@ export async function startVigil(opts: VigilProcessOptions): Promise<Peer & { st
   const peer = startProcess(
     process.execPath,
     [
-      // The production V8 flag (see the Dockerfile).
-      '--max-semi-space-size=64',
       '--import',
       'tsx',
       join(REPO_ROOT, 'cmd/vigil.ts'),
