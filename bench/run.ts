@@ -28,13 +28,24 @@ for (const [i, name] of names.entries()) {
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
   });
-  const line = r.stdout.trim().split('\n').filter(Boolean).at(-1);
-  if (r.status !== 0 || !line) {
+  // A benchmark prints one JSON document on stdout (one line, or pretty-printed).
+  const out = r.stdout.trim();
+  let result: unknown;
+  try {
+    result = JSON.parse(out);
+  } catch {
+    try {
+      result = JSON.parse(out.split('\n').filter(Boolean).at(-1) ?? '');
+    } catch {
+      result = undefined;
+    }
+  }
+  if (r.status !== 0 || result === undefined) {
     failed++;
     combined[name] = { error: `exit ${r.status}` };
     continue;
   }
-  const result = JSON.parse(line) as unknown;
+  const line = JSON.stringify(result);
   combined[name] = result;
   writeFileSync(join(dir, 'results', `${name}.json`), JSON.stringify(result, null, 2) + '\n');
   process.stdout.write(`${name}: ${line}\n`);
