@@ -393,20 +393,32 @@ export class SeriesTable {
     return found;
   }
 
-  /** Decodes float samples in [mint, maxt] (values bit-exact). */
+  /**
+   * Decodes float samples in [mint, maxt] (values bit-exact). Chunks decode into the shared
+   * scratch buffers and only the samples in range are copied out, so a short window at the end
+   * of a long chunk allocates just its own samples.
+   */
   floatsIn(ix: number, mint: number, maxt: number): { t: Float64Array; v: Float64Array } {
     const cap = this.eachChunk(ix, mint, maxt, undefined);
-    const ts = new Float64Array(cap);
-    const vs = new Float64Array(cap);
-    let n = 0;
-    if (cap > 0) {
-      this.eachChunk(ix, mint, maxt, (c) => {
-        n = decodeChunkInto(c, ts, vs, n, mint, maxt);
-        return true;
-      });
-    }
-    return { t: n === cap ? ts : ts.subarray(0, n), v: n === cap ? vs : vs.subarray(0, n) };
+    if (cap === 0) return { t: new Float64Array(0), v: new Float64Array(0) };
+    const s = this.scratchFor(cap);
+    this.fillN = 0;
+    this.fillMint = mint;
+    this.fillMaxt = maxt;
+    this.eachChunk(ix, mint, maxt, this.fill);
+    const n = this.fillN;
+    return { t: s.t.slice(0, n), v: s.v.slice(0, n) };
   }
+
+  private fillN = 0;
+  private fillMint = 0;
+  private fillMaxt = 0;
+  /** Decodes one chunk into the scratch buffers after the samples already there. */
+  private readonly fill = (c: ChunkRef): boolean => {
+    const s = this.scratch;
+    this.fillN = decodeChunkInto(c, s.t, s.v, this.fillN, this.fillMint, this.fillMaxt);
+    return true;
+  };
 
   /** Number of float samples held by a slot. */
   floatSamples(ix: number): number {
