@@ -130,6 +130,19 @@ export class Evaluator {
     if (this.ctx.clock.now() > this.ctx.deadline) throw new QueryError('query timed out in expression evaluation', 'timeout');
   }
 
+  /**
+   * Accounts for samples a range function holds per step (its windows across all steps,
+   * `total`): like Prometheus, only one step's windows are in memory at a time, so the peak is
+   * checked against the per-step share without retaining it.
+   */
+  addWindowSamples(total: number): void {
+    this.ctx.stats.samples += total;
+    const perStep = Math.ceil(total / Math.max(1, this.steps.length));
+    if (this.ctx.stats.current + perStep > this.ctx.maxSamples) {
+      throw new QueryError('query processing would load too many samples into memory in query execution', 'execution');
+    }
+  }
+
   /** Accounts for `n` samples held in memory; throws when the limit is exceeded. */
   addSamples(n: number): void {
     this.ctx.stats.samples += n;
@@ -416,7 +429,7 @@ export class Evaluator {
       checkpoint: () => this.checkpoint(),
       sink: (s) => agg.emitter(s.metric),
     });
-    this.addSamples(points);
+    this.addWindowSamples(points);
     return { kind: 'vector', steps: agg.result() };
   }
 
@@ -575,7 +588,7 @@ export class Evaluator {
           : (i, f) => out[i]!.push({ metric, t: steps[i]!, f });
       },
     });
-    this.addSamples(points);
+    this.addWindowSamples(points);
     if (e.func === 'quantile_over_time' && params && nonEmpty) {
       for (let i = 0; i < n; i++) {
         const q = params[i]!;
