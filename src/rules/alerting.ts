@@ -9,8 +9,8 @@ import type { Expr } from '../promql/parser/ast.js';
 import { parseExpr, printExpr } from '../promql/parser/index.js';
 import { labelsKeyOf } from '../promql/engine/labels.js';
 import type { Sample } from '../promql/engine/values.js';
-import { EvalRecord, errMessage, monoMs, rememberKey } from './base.js';
-import type { Alert, AlertingRuleConfig, AlertState, EvalContext, Rule, RuleEvaluation, RuleHealth, RuleResult } from './rule.js';
+import { errMessage, monoMs, rememberKey, RecordedRule } from './base.js';
+import type { Alert, AlertingRuleConfig, AlertState, EvalContext, Rule, RuleResult } from './rule.js';
 import { defaultTemplater, templateDependence, type ExpandOptions, type TemplateData, type TemplateDependence, type Templater } from './templating.js';
 
 /** How long resolved alerts are kept (and re-sent) after resolution. */
@@ -41,7 +41,7 @@ export interface AlertingRuleOptions {
 }
 
 /** A runnable alerting rule. */
-export class AlertingRule implements Rule {
+export class AlertingRule extends RecordedRule implements Rule {
   readonly kind = 'alerting' as const;
   readonly name: string;
   /** Parsed expression (undefined when it does not parse; every eval then fails). */
@@ -49,7 +49,6 @@ export class AlertingRule implements Rule {
   /** The expression as printed (for generatorURL and the API). */
   readonly query: string;
   private readonly parseError: string | undefined;
-  private readonly rec = new EvalRecord();
   private readonly active = new Map<string, Alert>();
   private readonly resendDelay: number;
   private readonly templater: Templater;
@@ -71,6 +70,7 @@ export class AlertingRule implements Rule {
     readonly config: AlertingRuleConfig,
     opts: AlertingRuleOptions = {},
   ) {
+    super();
     this.name = config.alert;
     this.resendDelay = opts.resendDelayMs ?? 60_000;
     this.templater = opts.templater ?? defaultTemplater;
@@ -312,21 +312,6 @@ export class AlertingRule implements Rule {
     return s;
   }
 
-  health(): RuleHealth {
-    return this.rec.health();
-  }
-  lastError(): string | undefined {
-    return this.rec.lastError();
-  }
-  lastEvaluation(): number {
-    return this.rec.lastEvaluation();
-  }
-  evaluationTimeMs(): number {
-    return this.rec.evaluationTimeMs();
-  }
-  recent(): readonly RuleEvaluation[] {
-    return this.rec.recent();
-  }
 
   /** Takes over alerts, health and recent evaluations of the rule it replaces (hot reload). */
   copyStateFrom(o: AlertingRule): void {

@@ -83,3 +83,24 @@ export function rememberKey(labels: Labels, key: string): void {
 export function outputKey(labels: Labels): string {
   return outputKeys.get(labels) ?? labelsKey(labels);
 }
+
+/** Health, last error and recent evaluations of a rule, answered from its {@link EvalRecord}. */
+export abstract class RecordedRule {
+  protected readonly rec = new EvalRecord();
+
+  health(): RuleHealth {
+    return this.rec.health();
+  }
+  lastError(): string | undefined {
+    return this.rec.lastError();
+  }
+  lastEvaluation(): number {
+    return this.rec.lastEvaluation();
+  }
+  evaluationTimeMs(): number {
+    return this.rec.evaluationTimeMs();
+  }
+  recent(): readonly RuleEvaluation[] {
+    return this.rec.recent();
+  }
+}

@@ -13,11 +13,11 @@ import type { ModelSession } from '../ml/model.js';
 import type { ScheduleFn, WorkerTrainRequest } from '../ml/retrain.js';
 import type { Expr } from '../promql/parser/ast.js';
 import { parseExpr, printExpr } from '../promql/parser/index.js';
-import { EvalRecord, errMessage } from './base.js';
+import { errMessage, RecordedRule } from './base.js';
 import { nopPredictiveMetrics, type PredictiveMetrics } from './predictive-metrics.js';
 import { checkModelInfo, defaultModelDir, ModelRegistry } from './predictive-models.js';
 import { plainSelectorMatchers, readWindows, WindowReader, type WindowSourceDeps } from './predictive-window.js';
-import type { AnomalyRuleConfig, ForecastRuleConfig, RuleEvaluation, RuleHealth } from './rule.js';
+import type { AnomalyRuleConfig, ForecastRuleConfig } from './rule.js';
 
 /** Trains a model from history (default: `trainInWorker` of the ML package). */
 export type Trainer = (req: WorkerTrainRequest, signal: AbortSignal) => Promise<Uint8Array>;
@@ -135,7 +135,7 @@ export class OutputLabelCache {
 }
 
 /** Base of {@link ForecastRule} and {@link AnomalyRule}. */
-export abstract class PredictiveRuleBase<C extends ForecastRuleConfig | AnomalyRuleConfig> {
+export abstract class PredictiveRuleBase<C extends ForecastRuleConfig | AnomalyRuleConfig> extends RecordedRule {
   readonly name: string;
   /** The parsed expression (undefined when it does not parse). */
   readonly expr: Expr | undefined;
@@ -143,7 +143,6 @@ export abstract class PredictiveRuleBase<C extends ForecastRuleConfig | AnomalyR
   readonly query: string;
   /** Matchers when the expression is a plain selector (read straight from storage). */
   protected readonly matchers: readonly Matcher[] | undefined;
-  protected readonly rec = new EvalRecord();
   protected readonly metrics: PredictiveMetrics;
   protected readonly logger: Logger;
   protected readonly clock: Clock;
@@ -160,6 +159,7 @@ export abstract class PredictiveRuleBase<C extends ForecastRuleConfig | AnomalyR
     readonly config: C,
     protected readonly opts: PredictiveRuleOptions,
   ) {
+    super();
     this.name = config.kind === 'forecast' ? config.forecast : config.anomaly;
     this.metrics = opts.metrics ?? nopPredictiveMetrics;
     this.logger = (opts.logger ?? nopLogger).with({ rule: this.name });
@@ -205,21 +205,6 @@ export abstract class PredictiveRuleBase<C extends ForecastRuleConfig | AnomalyR
     return this.sessionP!;
   }
 
-  health(): RuleHealth {
-    return this.rec.health();
-  }
-  lastError(): string | undefined {
-    return this.rec.lastError();
-  }
-  lastEvaluation(): number {
-    return this.rec.lastEvaluation();
-  }
-  evaluationTimeMs(): number {
-    return this.rec.evaluationTimeMs();
-  }
-  recent(): readonly RuleEvaluation[] {
-    return this.rec.recent();
-  }
 
   /** Takes over health, recent evaluations and a refit model of a rule it replaces (hot reload). */
   protected copyBaseFrom(o: PredictiveRuleBase<C>): void {

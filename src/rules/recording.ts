@@ -6,8 +6,8 @@ import type { Expr } from '../promql/parser/ast.js';
 import { parseExpr, printExpr } from '../promql/parser/index.js';
 import { labelsKeyOf } from '../promql/engine/labels.js';
 import type { Sample } from '../promql/engine/values.js';
-import { EvalRecord, errMessage, monoMs, rememberKey } from './base.js';
-import type { EvalContext, RecordingRuleConfig, Rule, RuleEvaluation, RuleHealth, RuleResult } from './rule.js';
+import { errMessage, monoMs, rememberKey, RecordedRule } from './base.js';
+import type { EvalContext, RecordingRuleConfig, Rule, RuleResult } from './rule.js';
 
 /** Error text when two output series collide after relabeling (as Prometheus). */
 export const ERR_DUPLICATE_RECORDING = 'vector contains metrics with the same labelset after applying rule labels';
@@ -19,7 +19,7 @@ interface OutputMemo {
 }
 
 /** A runnable recording rule. */
-export class RecordingRule implements Rule {
+export class RecordingRule extends RecordedRule implements Rule {
   readonly kind = 'recording' as const;
   readonly name: string;
   /** The parsed expression (undefined when it does not parse; every eval then fails). */
@@ -27,13 +27,13 @@ export class RecordingRule implements Rule {
   /** The expression as printed (for the API). */
   readonly query: string;
   private readonly parseError: string | undefined;
-  private readonly rec = new EvalRecord();
   private readonly ruleLabels: readonly [string, string][];
   /** Output labels and key per input series key, from the previous evaluation. */
   private memo = new Map<string, OutputMemo>();
 
   /** `config.labels` should already include the group labels (rule labels winning). */
   constructor(readonly config: RecordingRuleConfig) {
+    super();
     this.name = config.record;
     this.ruleLabels = Object.entries(config.labels);
     let expr: Expr | undefined;
@@ -88,21 +88,6 @@ export class RecordingRule implements Rule {
     }
   }
 
-  health(): RuleHealth {
-    return this.rec.health();
-  }
-  lastError(): string | undefined {
-    return this.rec.lastError();
-  }
-  lastEvaluation(): number {
-    return this.rec.lastEvaluation();
-  }
-  evaluationTimeMs(): number {
-    return this.rec.evaluationTimeMs();
-  }
-  recent(): readonly RuleEvaluation[] {
-    return this.rec.recent();
-  }
 
   /** Takes over health and recent evaluations of a rule it replaces (hot reload). */
   copyStateFrom(o: RecordingRule): void {
