@@ -7,6 +7,7 @@
  */
 import { assertNever } from '../../model/errors.js';
 import type { DurationExpr, Expr, MatrixSelector, SubqueryExpr, VectorSelector } from '../parser/ast.js';
+import { DurationExprError, evalDurationExpr } from '../parser/duration.js';
 import { QueryError } from './values.js';
 
 /** Query-wide parameters the preprocessing needs. */
@@ -36,51 +37,16 @@ export const AT_MODIFIER_UNSAFE_FUNCTIONS: ReadonlySet<string> = new Set([
   'timestamp',
 ]);
 
-/** Evaluates a duration expression to milliseconds (arithmetic is done in seconds, as Prometheus does). */
+/**
+ * Evaluates a duration expression to milliseconds with the parser's evaluator (arithmetic in
+ * seconds, as Prometheus does); its errors become `bad_data` query errors.
+ */
 export function evalDuration(d: DurationExpr, p: PreprocessParams): number {
-  const sec = durSeconds(d, p);
-  if (!Number.isFinite(sec)) throw new QueryError(`duration expression evaluated to ${sec}`, 'bad_data');
-  return Math.round(sec * 1000);
-}
-
-function durSeconds(d: DurationExpr, p: PreprocessParams): number {
-  switch (d.kind) {
-    case 'DurNumber':
-      return d.ms / 1000;
-    case 'DurStep':
-      return p.step / 1000;
-    case 'DurRange':
-      return (p.end - p.start) / 1000;
-    case 'DurUnary':
-      return d.op === '-' ? -durSeconds(d.expr, p) : durSeconds(d.expr, p);
-    case 'DurBinary': {
-      const a = durSeconds(d.lhs, p);
-      const b = durSeconds(d.rhs, p);
-      switch (d.op) {
-        case '+':
-          return a + b;
-        case '-':
-          return a - b;
-        case '*':
-          return a * b;
-        case '/':
-          if (b === 0) throw new QueryError('division by zero in duration expression', 'bad_data');
-          return a / b;
-        case '%':
-          if (b === 0) throw new QueryError('modulo by zero in duration expression', 'bad_data');
-          return a % b;
-        case '^':
-          return Math.pow(a, b);
-        default:
-          throw new QueryError(`unknown duration operator`, 'bad_data');
-      }
-    }
-    case 'DurCall': {
-      const vals = d.args.map((a) => durSeconds(a, p));
-      return d.func === 'min_of' ? Math.min(...vals) : Math.max(...vals);
-    }
-    default:
-      return assertNever(d, 'duration expression');
+  try {
+    return evalDurationExpr(d, { stepMs: p.step, rangeMs: p.end - p.start });
+  } catch (e) {
+    if (e instanceof DurationExprError) throw new QueryError(e.message, 'bad_data', { cause: e });
+    throw e;
   }
 }
 
