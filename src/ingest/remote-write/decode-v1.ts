@@ -13,7 +13,7 @@ import type { Labels } from '../../model/labels.js';
 import type { Appender, SeriesRef } from '../../storage/interface.js';
 import { readHistogram } from './histogram.js';
 import type { Fingerprint, IngestContext, IngestReport, RawLabels } from './series.js';
-import { NO_LABELS, buildExemplarLabels, buildSeriesLabels, formatLabels, formatRaw, hashBytes, metricTypeFromProto, newRawLabels } from './series.js';
+import { NO_LABELS, buildExemplarLabels, cachedSeriesRef, buildSeriesLabels, formatLabels, formatRaw, hashBytes, metricTypeFromProto, newRawLabels } from './series.js';
 import type { Reader } from './wire.js';
 import {
   DecodeError,
@@ -147,16 +147,10 @@ function readSeries(r: Reader, app: Appender, ctx: IngestContext, rep: IngestRep
   let cachedRef: SeriesRef = 0;
   if (keyed) {
     hashBytes(ctx.cache.seeds, r.buf, labelsStart, labelsEnd, fp);
-    cachedRef = ctx.cache.get(fp);
+    cachedRef = cachedSeriesRef(ctx, fp);
     if (cachedRef !== 0) {
-      if (ctx.hasSeries === undefined) ref = cachedRef;
-      else if (ctx.hasSeries(cachedRef)) {
-        ref = cachedRef;
-        labels = NO_LABELS;
-      } else {
-        ctx.cache.delete(fp);
-        cachedRef = 0;
-      }
+      ref = cachedRef;
+      if (ctx.hasSeries !== undefined) labels = NO_LABELS;
     }
   }
   if (labels === null) {

@@ -15,7 +15,7 @@ import { METRIC_NAME } from '../../model/labels.js';
 import type { Appender, SeriesRef } from '../../storage/interface.js';
 import { readHistogram } from './histogram.js';
 import type { Fingerprint, IngestContext, IngestReport, RawLabels } from './series.js';
-import { NO_LABELS, buildExemplarLabels, buildSeriesLabels, formatRaw, hashLabelStrings, metricTypeFromProto, newRawLabels } from './series.js';
+import { NO_LABELS, buildExemplarLabels, cachedSeriesRef, buildSeriesLabels, formatRaw, hashLabelStrings, metricTypeFromProto, newRawLabels } from './series.js';
 import type { Reader } from './wire.js';
 import {
   DecodeError,
@@ -130,16 +130,10 @@ function readSeries(r: Reader, app: Appender, ctx: IngestContext, rep: IngestRep
   hashLabelStrings(ctx.cache.seeds, raw.names, raw.values, raw.n, fp);
   let ref: SeriesRef = 0;
   let labels: Labels | null = null;
-  let cachedRef: SeriesRef = ctx.cache.get(fp);
+  const cachedRef: SeriesRef = cachedSeriesRef(ctx, fp);
   if (cachedRef !== 0) {
-    if (ctx.hasSeries === undefined) ref = cachedRef;
-    else if (ctx.hasSeries(cachedRef)) {
-      ref = cachedRef;
-      labels = NO_LABELS;
-    } else {
-      ctx.cache.delete(fp);
-      cachedRef = 0;
-    }
+    ref = cachedRef;
+    if (ctx.hasSeries !== undefined) labels = NO_LABELS;
   }
   if (labels === null) {
     const res = buildSeriesLabels(raw, ctx.limits);

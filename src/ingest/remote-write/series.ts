@@ -4,7 +4,7 @@
  * fast path, and label-set validation.
  */
 import type { Label, Labels } from '../../model/labels.js';
-import { SeriesCache } from './series-cache.js';
+import { SeriesCache, type Fingerprint } from './series-cache.js';
 import { METRIC_NAME } from '../../model/labels.js';
 import type { MetricType } from '../../model/samples.js';
 import type { SeriesRef } from '../../storage/interface.js';
@@ -85,6 +85,17 @@ export interface IngestContext {
   readonly hasSeries?: ((ref: SeriesRef) => boolean) | undefined;
   /** Cache entries to add once the transaction commits, flat `(h1, h2, len, ref)` quadruples (filled by the decoders). */
   readonly pending: number[];
+}
+
+/**
+ * The cached series ref of fingerprint `fp`, or 0. A cached ref that storage no longer has
+ * (dropped by retention) is removed from the cache and 0 is returned.
+ */
+export function cachedSeriesRef(ctx: IngestContext, fp: Fingerprint): SeriesRef {
+  const ref = ctx.cache.get(fp);
+  if (ref === 0 || ctx.hasSeries === undefined || ctx.hasSeries(ref)) return ref;
+  ctx.cache.delete(fp);
+  return 0;
 }
 
 /** Creates an {@link IngestContext}. */
