@@ -81,3 +81,20 @@ export function emit(result: Record<string, unknown>): void {
 export function progress(msg: string): void {
   process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 }
+
+/** POSTs remote-write 1.0 bodies (snappy-compressed) to every peer's /api/v1/write, in order per peer. */
+export async function postWrites(urls: readonly string[], bodies: readonly Uint8Array[]): Promise<void> {
+  await Promise.all(
+    urls.map(async (url) => {
+      for (const body of bodies) {
+        const r = await fetch(`${url}/api/v1/write`, {
+          method: 'POST',
+          body,
+          headers: { 'Content-Encoding': 'snappy', 'Content-Type': 'application/x-protobuf', 'X-Prometheus-Remote-Write-Version': '0.1.0' },
+        });
+        if (r.status >= 300) throw new Error(`${url}: ${r.status} ${await r.text()}`);
+        await r.arrayBuffer();
+      }
+    }),
+  );
+}

@@ -9,7 +9,7 @@ import { encodeWriteRequestV1 } from '../src/ingest/remote-write/encode.js';
 import { snappyCompress } from '../src/ingest/remote-write/snappy.js';
 import { labelsFrom, type Labels } from '../src/model/labels.js';
 import { rmTemp, startPrometheus, startVigil, type Peer } from '../test/e2e/peers.js';
-import { emit, median, progress } from './lib.js';
+import { emit, median, postWrites, progress } from './lib.js';
 
 const SIZES = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map(Number);
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 5);
@@ -82,19 +82,7 @@ async function load(peers: Peer[], gens: Gen[], t0: number): Promise<void> {
       for (let i = off; i < Math.min(gens.length, off + PER); i++) batch.push({ labels: gens[i]!.labels, samples: [{ t: t0 + k * STEP + 1234, v: value(gens[i]!, i, k) }] });
       bodies.push(snappyCompress(encodeWriteRequestV1(batch)));
     }
-    await Promise.all(
-      peers.map(async (p) => {
-        for (const body of bodies) {
-          const r = await fetch(`${p.url}/api/v1/write`, {
-            method: 'POST',
-            body,
-            headers: { 'Content-Encoding': 'snappy', 'Content-Type': 'application/x-protobuf', 'X-Prometheus-Remote-Write-Version': '0.1.0' },
-          });
-          if (r.status >= 300) throw new Error(`${p.url}: ${r.status} ${await r.text()}`);
-          await r.arrayBuffer();
-        }
-      }),
-    );
+    await postWrites(peers.map((p) => p.url), bodies);
     if (k % 60 === 0) progress(`loaded step ${k}/${steps}`);
   }
 }
