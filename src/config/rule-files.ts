@@ -20,8 +20,8 @@
  * - `anomaly: <metric>` with `expr`, `model`, `lookback`, `step`, optional `retrain` and `labels`.
  * `checkRuleFiles` also checks the named models (present, valid, matching the rule).
  */
-import { readdir, stat, readFile } from 'node:fs/promises';
-import { isAbsolute, join, resolve, sep } from 'node:path';
+import { stat, readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Node, type Pair } from 'yaml';
 import { ValidationError } from '../model/errors.js';
 import { isLegacyLabelName } from '../model/labels.js';
@@ -31,6 +31,7 @@ import { defaultModelDir } from '../rules/predictive-models.js';
 import type { AlertingRuleConfig, RecordingRuleConfig, RuleConfig, RuleGroupConfig } from '../rules/rule.js';
 import { defaultTemplater } from '../rules/templating.js';
 import { DurationError, parseDuration } from './duration.js';
+import { expandGlob } from './glob.js';
 
 /** Maximum size of one rule file. */
 export const MAX_RULE_FILE_BYTES = 16 * 1024 * 1024;
@@ -440,66 +441,6 @@ export async function loadRuleFile(path: string, opts: RuleFileOptions = {}): Pr
   } catch (e) {
     return { groups: [], errors: [new RuleFileError(path, 0, `cannot read rule file: ${(e as Error).message}`, undefined, undefined, undefined, { cause: e })], rules: 0 };
   }
-}
-
-const MAGIC = /[*?[]/;
-
-/** Converts one path segment with `*`, `?`, `[...]` (filepath.Match syntax) to a RegExp. */
-function segmentRegExp(seg: string): RegExp {
-  let re = '^';
-  for (let i = 0; i < seg.length; i++) {
-    const c = seg[i]!;
-    if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else if (c === '[') {
-      const end = seg.indexOf(']', i + 2);
-      if (end < 0) throw new Error(`syntax error in pattern ${JSON.stringify(seg)}`);
-      let body = seg.slice(i + 1, end);
-      if (body.startsWith('^')) body = '^' + body.slice(1).replace(/[\\\]]/g, '\\$&');
-      else body = body.replace(/[\\\]]/g, '\\$&');
-      re += `[${body}]`;
-      i = end;
-    } else if (c === '\\' && i + 1 < seg.length) re += seg[++i]!.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-    else re += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-  }
-  return new RegExp(re + '$');
-}
-
-/** Expands a glob (`*`, `?`, `[...]` per path segment, like Go's filepath.Glob), sorted. */
-export async function expandGlob(pattern: string, baseDir: string): Promise<string[]> {
-  const abs = isAbsolute(pattern) ? pattern : resolve(baseDir, pattern);
-  if (!MAGIC.test(abs)) return [abs];
-  const parts = abs.split(sep);
-  let paths = [parts[0] === '' ? sep : parts[0]!];
-  for (let i = 1; i < parts.length; i++) {
-    const seg = parts[i]!;
-    if (seg === '') continue;
-    const next: string[] = [];
-    if (!MAGIC.test(seg)) {
-      for (const p of paths) next.push(join(p, seg));
-    } else {
-      const re = segmentRegExp(seg);
-      for (const p of paths) {
-        let names: string[];
-        try {
-          names = await readdir(p);
-        } catch {
-          continue;
-        }
-        for (const n of names.sort()) if (re.test(n) && !(n.startsWith('.') && !seg.startsWith('.'))) next.push(join(p, n));
-      }
-    }
-    paths = next;
-  }
-  const out: string[] = [];
-  for (const p of paths) {
-    try {
-      if ((await stat(p)).isFile()) out.push(p);
-    } catch {
-      // vanished or not accessible: like filepath.Glob, only existing files match
-    }
-  }
-  return out.sort();
 }
 
 /**

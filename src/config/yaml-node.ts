@@ -192,3 +192,9 @@ export function parseYaml(text: string, file: string): YNode {
   }
   return new YNode(doc.contents as Node | null, file, lc, '', 1);
 }
+
+/** The value of `key` read by `read`, or `dflt` when the key is absent or null. */
+export function opt<T>(m: Map<string, YNode>, key: string, read: (n: YNode) => T, dflt: T): T {
+  const n = m.get(key);
+  return n === undefined || n.isNull ? dflt : read(n);
+}

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkRuleFiles, expandGlob, loadRuleFiles, parseRuleFileText, MAX_RULES_PER_FILE } from '../../src/config/rule-files.js';
+import { expandGlob } from '../../src/config/glob.js';
+import { checkRuleFiles, loadRuleFiles, parseRuleFileText, MAX_RULES_PER_FILE } from '../../src/config/rule-files.js';
 
 const shared = fileURLToPath(new URL('../../../shared/', import.meta.url));
 const fixtures = join(shared, 'conformance/rule-fixtures');

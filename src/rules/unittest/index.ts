@@ -12,7 +12,8 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { expandGlob, loadRuleFile } from '../../config/rule-files.js';
+import { expandGlob } from '../../config/glob.js';
+import { loadRuleFile } from '../../config/rule-files.js';
 import type { Logger } from '../../model/logger.js';
 import type { PredictiveDeps } from '../predictive-base.js';
 import type { RuleGroupConfig } from '../rule.js';
