@@ -7,17 +7,7 @@
  * and merge {@link Correlator.annotate} (the cached result, `undefined` until there is one) into
  * the alert's annotations. The first notification goes out without, a resend carries the result.
  *
- * Annotations attached (only those with a value):
- * - `logs_error_count`, `logs_total_count` — error-level and all log lines in the window;
- * - `logs_top_error` — most frequent error message (or normalised pattern); `logs_top_errors` —
- *   the top 3 as `count× message` lines;
- * - `logs_first_error`, `logs_last_error` — RFC 3339; `logs_url` — Kibana Discover;
- * - `trace_ids` — comma-separated: exemplar trace ids first, then trace ids of error logs, then
- *   Jaeger's top traces (≤ 10, unique);
- * - `traces_error_count` (suffix `+` when the search limit was hit), `traces_p99_ms`,
- *   `traces_top` — `id operation durationms` of up to 3 traces, `;`-separated; `traces_url`;
- * - `description` — the alert's description plus a summary, only when the rule sets
- *   `vigil_correlate_summary: "true"`.
+ * The annotations attached are described in `annotations.ts`.
  *
  * Bounds: a per-backend per-alert timeout (enforced even if a client ignores its abort signal),
  * a circuit breaker per backend, `max_concurrent` alerts at a time, a bounded queue (overflow is
@@ -34,11 +24,12 @@ import type { MetadataReader } from '../storage/interface.js';
 import { noopTracer, type VigilSpan, type VigilTracer } from '../tracing/tracer.js';
 import { BREAKER_STATE_VALUE, CircuitBreaker } from './breaker.js';
 import type { CorrelationConfig } from './config.js';
+import { buildAnnotations, buildSummary, type CorrelationResult } from './annotations.js';
 import { BackendError, CallTimeoutError, clip, type BackendResult } from './errors.js';
-import { createElasticsearchClient, ElasticsearchLogs, type EsSearchClient, type LogsResult, type TimeWindow } from './logs.js';
+import { createElasticsearchClient, ElasticsearchLogs, type EsSearchClient, type TimeWindow } from './logs.js';
 import { correlationMetrics, type BackendName, type CorrelationMetrics } from './metrics.js';
 import { resolveTarget, type CorrelationAlert, type CorrelationTarget } from './target.js';
-import { exemplarTraceIds, JaegerTraces, type FetchFn, type TracesResult } from './traces.js';
+import { exemplarTraceIds, JaegerTraces, type FetchFn } from './traces.js';
 
 /** Options of {@link Correlator}. */
 export interface CorrelatorOptions {
@@ -54,19 +45,6 @@ export interface CorrelatorOptions {
   readonly tracer?: VigilTracer;
   /** Max cached alerts (default 10 000). */
   readonly maxEntries?: number;
-}
-
-/** Everything found for one alert. */
-export interface CorrelationResult {
-  readonly window: TimeWindow;
-  readonly logs?: LogsResult;
-  readonly traces?: TracesResult;
-  readonly exemplarTraceIds: readonly string[];
-  /** When this result was computed (ms). */
-  readonly at: number;
-  /** When `logs` / `traces` were fetched (a part may be older than the result). */
-  readonly logsAt?: number;
-  readonly tracesAt?: number;
 }
 
 interface Entry {
@@ -85,9 +63,6 @@ interface Entry {
   retry?: boolean;
   parent?: VigilSpan;
 }
-
-/** Max trace ids in `trace_ids`. */
-export const MAX_TRACE_IDS = 10;
 
 function alertKey(labels: Readonly<Record<string, string>>, activeAt: number): string {
   const names = Object.keys(labels).sort();
@@ -472,55 +447,4 @@ export class Correlator {
       span.finish();
     }
   }
-}
-
-function rfc3339(ms: number): string {
-  return new Date(ms).toISOString();
-}
-
-/** The annotations of a result (see the module comment). */
-export function buildAnnotations(r: CorrelationResult): Record<string, string> {
-  const a: Record<string, string> = {};
-  const l = r.logs;
-  if (l) {
-    a.logs_error_count = String(l.errors);
-    a.logs_total_count = String(l.total) + (l.totalRelation === 'gte' ? '+' : '');
-    if (l.topErrors[0]) a.logs_top_error = l.topErrors[0].message;
-    if (l.topErrors.length > 0) a.logs_top_errors = l.topErrors.map((t) => `${t.count}× ${t.message}`).join('\n');
-    if (l.firstError !== undefined) a.logs_first_error = rfc3339(l.firstError);
-    if (l.lastError !== undefined) a.logs_last_error = rfc3339(l.lastError);
-    if (l.url) a.logs_url = l.url;
-  }
-  const t = r.traces;
-  const ids: string[] = [];
-  const add = (id: string): void => {
-    if (ids.length < MAX_TRACE_IDS && !ids.includes(id)) ids.push(id);
-  };
-  r.exemplarTraceIds.forEach(add);
-  l?.traceIds.forEach(add);
-  t?.top.forEach((x) => add(x.traceId));
-  if (ids.length > 0) a.trace_ids = ids.join(',');
-  if (t) {
-    a.traces_error_count = String(t.errorCount) + (t.errorCountCapped ? '+' : '');
-    if (t.p99Ms !== undefined) a.traces_p99_ms = String(t.p99Ms);
-    if (t.top.length > 0) a.traces_top = t.top.map((x) => `${x.traceId} ${x.rootOperation} ${x.durationMs}ms`).join('; ');
-    a.traces_url = t.url;
-  }
-  return a;
-}
-
-/** The one-paragraph summary for `description` (undefined when nothing was found). */
-export function buildSummary(r: CorrelationResult, windowMs: number): string | undefined {
-  const parts: string[] = [];
-  const l = r.logs;
-  if (l) {
-    let s = `${l.errors} error log lines of ${l.total}${l.totalRelation === 'gte' ? '+' : ''}`;
-    if (l.topErrors[0]) s += ` (top: "${clip(l.topErrors[0].message, 120)}")`;
-    parts.push(s);
-  }
-  const t = r.traces;
-  if (t) parts.push(`${t.errorCount}${t.errorCountCapped ? '+' : ''} error traces${t.p99Ms !== undefined ? `, p99 ${t.p99Ms}ms` : ''}`);
-  if (r.exemplarTraceIds.length > 0) parts.push(`exemplar trace ${r.exemplarTraceIds[0]}`);
-  if (parts.length === 0) return undefined;
-  return `Correlation (${Math.round(windowMs / 60_000)}m before activation until now): ${parts.join('; ')}.`;
 }

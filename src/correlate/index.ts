@@ -2,7 +2,8 @@
  * Correlation of firing alerts with Elasticsearch logs, Jaeger traces and exemplars. The lead
  * wires a {@link Correlator} between the rule manager and the notifier; see `correlator.ts`.
  */
-export { Correlator, buildAnnotations, buildSummary, MAX_TRACE_IDS, type CorrelatorOptions, type CorrelationResult } from './correlator.js';
+export { Correlator, type CorrelatorOptions } from './correlator.js';
+export { buildAnnotations, buildSummary, MAX_TRACE_IDS, type CorrelationResult } from './annotations.js';
 export {
   parseCorrelationConfig,
   redactCorrelationConfig,
