@@ -169,7 +169,7 @@ export async function modelsCommand(argv: readonly string[], io: CliIO): Promise
           const fc = await runForecast(data, r.forecaster.path);
           const nabText = fmtNabReport({ ...nab, ms: 0 }).replace(/, scored in [0-9.]+s/, '');
           writeModelCards(out, r, {
-            anomaly: `NAB v1.1 corpus, scored by \`vigil models eval --nab\` (NAB's procedure: online, 15% probation, windows, sigmoid weighting, per-profile corpus threshold, null/perfect normalisation). Columns: standard, reward_low_FP_rate, reward_low_FN_rate.\n\n${code(nabText)}\n\nAnchors (standard): ARTime 74.9, Numenta HTM 70.1, CAD OSE 69.9, RCF 51.7, Twitter ADVec 47.1, windowed Gaussian 39.6. **The target of 70 is not reached.**`,
+            anomaly: `NAB v1.1 corpus, scored by \`vigil models eval --nab\` (NAB's procedure: online, 15% probation, windows, sigmoid weighting, per-profile corpus threshold, null/perfect normalisation). Columns: standard, reward_low_FP_rate, reward_low_FN_rate.\n\n${code(nabText)}\n\nAnchors (standard): ARTime 74.9, Numenta HTM 70.1, CAD OSE 69.9, RCF 51.7, Twitter ADVec 47.1, windowed Gaussian 39.6. **The target of 70 is ${(nab.vigil.find((x) => x.profile === 'standard')?.normalized ?? 0) >= 70 ? '' : 'not '}reached.**`,
             forecaster: `Rolling-origin evaluation (\`vigil models eval --forecast\`): hourly origins in the last 40% of each 5m NAB series (never used for fitting or calibration); baselines computed by vigil's PromQL engine over a Head holding the same series. MASE = MAE / in-sample one-step naive MAE; MASE/PL = mean MASE ÷ predict_linear's mean MASE; gMAE/PL and MAE/PL = geometric and arithmetic mean over series of MAE ÷ predict_linear's MAE.\n\n${code(fmtForecast(fc.rows, fc.stepMin))}`,
           });
         }

@@ -1,5 +1,5 @@
 /**
- * Per-series online state of the anomaly rule's post-step. Three signals, combined by max:
+ * Per-series online state of the anomaly rule's post-step. Four signals, combined by max:
  *
  * 1. the model's normalised prediction error goes through {@link ErrorLikelihood} (Numenta-style
  *    likelihood of the short-term mean error against its recent distribution);
@@ -7,15 +7,27 @@
  *    also larger (by `errorNovelty`) than every short-term mean of the last `noveltyWindow` points;
  *    errors of a size already seen recently (a daily jump, a spiky series' usual bursts) keep
  *    only `repeatFactor` × their score;
- * 3. a *spatial* anomaly: after the learning period, a value outside the range of the last
+ * 3. *context*: a {@link ContextMemory} tells how much of the recent level sequence has never been
+ *    seen before; that novelty goes through its own likelihood (same calibration as the error,
+ *    `context.shortWindow` points averaged), so a series whose patterns are always new is not
+ *    anomalous, but a familiar series that produces a new pattern is. Error and context share
+ *    one refractory period (one alert per event);
+ * 4. a *spatial* anomaly: after the learning period, a value outside the range of the last
  *    `spatialWindow` points (0 = all points seen) by more than `spatialTolerance` × that range
  *    scores just above 1 (as Numenta's NAB detector does, but with a range that forgets).
  *
- * Scores: > 1 means anomalous. State is O(1) per point and bounded per series (the likelihood's
- * ring buffers plus 3 × {@link EXTREME_BLOCKS} numbers).
+ * Scores: > 1 means anomalous. State is O(1) per point and bounded per series (two likelihoods'
+ * ring buffers, the context memory's counters, 3 × {@link EXTREME_BLOCKS} numbers).
  */
 import { ErrorLikelihood, DEFAULT_LIKELIHOOD } from './likelihood.js';
 import type { LikelihoodParams } from './model.js';
+import { ContextMemory, DEFAULT_CONTEXT, type ContextParams } from './context.js';
+
+/** Parameters of the context signal (stored with the detector's in the model metadata). */
+export interface ContextSignalParams extends ContextParams {
+  /** Points of novelty averaged before calibration (the error uses `shortWindow`). */
+  readonly shortWindow: number;
+}
 
 /** Parameters of {@link SeriesAnomalyState}. */
 export interface DetectorParams extends LikelihoodParams {
@@ -44,7 +56,12 @@ export interface DetectorParams extends LikelihoodParams {
   readonly noveltyWindow?: number;
   /** Factor applied to the likelihood score of an error that is not novel (default 0). */
   readonly repeatFactor?: number;
+  /** The contextual signal (absent = off). Missing fields take {@link DEFAULT_CONTEXT_SIGNAL}'s. */
+  readonly context?: Partial<ContextSignalParams>;
 }
+
+/** The shipped context signal. */
+export const DEFAULT_CONTEXT_SIGNAL: ContextSignalParams = { ...DEFAULT_CONTEXT, shortWindow: 20 };
 
 /**
  * The shipped detector configuration (one for all series; stored in the model's metadata).
@@ -57,8 +74,12 @@ export const DEFAULT_DETECTOR: DetectorParams = {
   spatialTolerance: 0.03,
   spatialWindow: 4000,
   errorNovelty: 0.2,
-  repeatFactor: 0.5,
+  repeatFactor: 0,
+  context: DEFAULT_CONTEXT_SIGNAL,
 };
+
+/** Upper bound of the context's short window (metadata is untrusted). */
+const MAX_CONTEXT_SHORT = 1000;
 
 /** Score given to a spatial anomaly. */
 export const SPATIAL_SCORE = 1.0001;
@@ -123,11 +144,28 @@ export class SeriesAnomalyState {
   private hi = -Infinity;
   private n = 0;
   private spatialQuiet = 0;
+  private readonly ctx?: ContextMemory;
+  private readonly ctxLik?: ErrorLikelihood;
+  private eventQuiet = 0;
+  /** Which signal gave the last score (for explanations and diagnostics). */
+  lastSignal: 'error' | 'context' | 'spatial' = 'error';
 
   constructor(readonly params: DetectorParams = DEFAULT_DETECTOR) {
     this.lik = new ErrorLikelihood(params);
+    if (params.context) {
+      const c = { ...DEFAULT_CONTEXT_SIGNAL, ...params.context };
+      this.ctx = new ContextMemory(c);
+      const sw = Number.isFinite(c.shortWindow) ? Math.min(MAX_CONTEXT_SHORT, Math.max(1, Math.floor(c.shortWindow))) : DEFAULT_CONTEXT_SIGNAL.shortWindow;
+      // The context memory has its own learning period, so its likelihood needs none.
+      this.ctxLik = new ErrorLikelihood({ ...params, shortWindow: sw, learningPeriod: 0 });
+    }
     if ((params.spatialWindow ?? 0) > 0) this.range = new SlidingExtremes(params.spatialWindow!);
     if (params.errorNovelty !== undefined) this.errMax = new SlidingExtremes(Math.max(1, params.noveltyWindow ?? params.longWindow));
+  }
+
+  /** Bytes of context memory held (0 when the context signal is off). */
+  get contextBytes(): number {
+    return this.ctx?.stateBytes ?? 0;
   }
 
   /** Points fed so far. */
@@ -140,6 +178,7 @@ export class SeriesAnomalyState {
    * full window yet); returns the anomaly score (> 1 anomalous).
    */
   update(value: number, error: number): number {
+    this.lastSignal = 'error';
     const finiteErr = Number.isFinite(error);
     let s = this.lik.update(finiteErr ? this.squash(Math.abs(error)) : NaN);
     if (this.errMax && finiteErr) {
@@ -148,6 +187,19 @@ export class SeriesAnomalyState {
       this.errMax.add(m);
     }
     if (!Number.isFinite(value)) return s;
+    if (this.ctx && this.ctxLik) {
+      const nov = this.ctx.update(value);
+      const cs = Number.isFinite(nov) ? this.ctxLik.update(nov) : 0;
+      if (cs > s) {
+        s = cs;
+        this.lastSignal = 'context';
+      }
+      // Error and context often see the same event: one refractory period for both.
+      if (this.eventQuiet > 0) {
+        this.eventQuiet--;
+        s = Math.min(s, 0.999);
+      } else if (s >= 1) this.eventQuiet = this.params.refractory;
+    }
     if (this.range) {
       this.lo = this.range.min();
       this.hi = this.range.max();
@@ -159,6 +211,7 @@ export class SeriesAnomalyState {
       if (this.spatialQuiet > 0) this.spatialQuiet--;
       else if (outside && s < SPATIAL_SCORE) {
         s = SPATIAL_SCORE;
+        this.lastSignal = 'spatial';
         this.spatialQuiet = this.params.spatialRefractory ?? 0;
       }
     }

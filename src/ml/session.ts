@@ -22,6 +22,9 @@ import {
   type ModelSession,
 } from './model.js';
 
+/** Largest likelihood window a model may ask for (points of per-series state). */
+const MAX_LIKELIHOOD_WINDOW = 100_000;
+
 /** Default upper bound on a model file's size (bytes). */
 export const MAX_MODEL_BYTES = 64 * 1024 * 1024;
 
@@ -59,6 +62,14 @@ export function modelInfo(header: ModelHeader, source: string): ModelInfo {
       likelihood = JSON.parse(m[META.likelihood] ?? '') as LikelihoodParams;
     } catch (e) {
       throw new ModelLoadError(`metadata ${META.likelihood} is not JSON`, 'mismatch', source, { cause: e });
+    }
+    // Window sizes allocate per-series buffers: bound them (the file is untrusted).
+    const l = likelihood as Partial<LikelihoodParams> | null;
+    for (const k of ['shortWindow', 'longWindow'] as const) {
+      const v = l?.[k];
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_LIKELIHOOD_WINDOW) {
+        throw new ModelLoadError(`metadata ${META.likelihood}: ${k} must be an integer in [1, ${MAX_LIKELIHOOD_WINDOW}]`, 'mismatch', source);
+      }
     }
   }
   return {

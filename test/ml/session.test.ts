@@ -7,6 +7,7 @@ import { ModelLoadError } from '../../src/ml/model.js';
 import { encodeAnomaly, encodeForecaster } from '../../src/ml/train/build.js';
 import { encodeModel, GraphBuilder } from '../../src/ml/onnx/index.js';
 import type { ForecasterWeights } from '../../src/ml/graphs.js';
+import { DEFAULT_DETECTOR, type DetectorParams } from '../../src/ml/online.js';
 
 const W = 24;
 const weights: ForecasterWeights = {
@@ -136,5 +137,14 @@ describe('loadModel', () => {
     expect(out.yhat![0]).toBeCloseTo(1, 5);
     expect(out.error![0]).toBeCloseTo((9 - 1) / scale, 4);
     await s.close();
+  });
+
+  it('anomaly model whose likelihood windows are out of bounds is a mismatch', async () => {
+    for (const bad of [{ longWindow: 1e9 }, { shortWindow: 0 }, { longWindow: 2.5 }, { shortWindow: 'x' }]) {
+      const bytes = encodeAnomaly({ window: 8, a: new Float32Array(7), b: 0 }, 60_000, 't', { ...DEFAULT_DETECTOR, ...bad } as unknown as DetectorParams);
+      const e = await loadErr(loadModelBytes(bytes, { kind: 'anomaly', window: 8 }, 'a'));
+      expect(e.reason).toBe('mismatch');
+      expect(e.message).toMatch(/(shortWindow|longWindow) must be an integer/);
+    }
   });
 });

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { encodeModel } from '../onnx/encode.js';
 import { anomalyGraph, forecasterGraph, type AnomalyWeights, type ForecasterWeights } from '../graphs.js';
 import { META } from '../model.js';
-import { DEFAULT_DETECTOR, type DetectorParams } from '../online.js';
+import { DEFAULT_CONTEXT_SIGNAL, DEFAULT_DETECTOR, type DetectorParams } from '../online.js';
+import { ANOMALY_METHOD } from './anomaly-card.js';
 import { loadNabCorpus } from '../nab/corpus.js';
 import { gridSeriesFromNab } from './data.js';
 import { trainForecaster } from './forecaster.js';
@@ -176,23 +177,39 @@ ${REBUILD}
 
 function anomalyCard(size: number, samples: number, series: number, trained: string, acc?: string): string {
   const p = DEFAULT_DETECTOR;
+  const c = { ...DEFAULT_CONTEXT_SIGNAL, ...(p.context ?? {}) };
   return `# anomaly (models/anomaly.onnx, ${size} bytes)
 
-**Architecture.** A prediction model whose error is turned into a calibrated score. The ONNX
-graph predicts the current value from the previous ${ANOMALY_SPEC.window - 1} points (ridge
-one-step predictor on the per-series normalised window, same normalisation as the forecaster)
-and outputs \`yhat\`, the normalised \`error\` and the \`scale\`. The rule engine's online
-post-step (\`src/ml/online.ts\`, parameters stored in the model's \`vigil.likelihood\`
-metadata) combines three signals by max: (1) an anomaly likelihood in the style of Numenta's
-detector: the mean of the last ${p.shortWindow} |errors| against the distribution of that mean over the last
-${p.longWindow} points, Gaussian tail probability p, \`score = log(p) / log(${p.thresholdTail})\` (> 1 anomalous); after
-a likelihood alert the next ${p.refractory} points are capped below 1; (2) an *error novelty* gate: the
-likelihood score counts in full only if the short-term mean error exceeds the largest one of
-the last ${p.noveltyWindow ?? p.longWindow} points by ${Math.round((p.errorNovelty ?? 0) * 100)}%, otherwise it is scaled by ${p.repeatFactor ?? 1} (errors of a size seen recently, e.g. a
-daily jump or a spiky series' usual bursts, are expected); (3) a *spatial* anomaly: a value
-beyond the range of the last ~${p.spatialWindow ?? 'all'} points (sliding min/max over 16 blocks, so old extremes
-expire) by ${p.spatialTolerance * 100}% of that range scores just above 1. Learning period: ${p.learningPeriod} points. Per-series
-state: the likelihood's ring buffers plus 64 numbers for the sliding extremes.
+**Architecture.** A prediction model whose error is turned into a calibrated score, next to a
+contextual memory of the series. The ONNX graph predicts the current value from the previous
+${ANOMALY_SPEC.window - 1} points (ridge one-step predictor on the per-series normalised window, same normalisation as
+the forecaster) and outputs \`yhat\`, the normalised \`error\` and the \`scale\`. The rule engine's
+online post-step (\`src/ml/online.ts\`, \`src/ml/context.ts\`; parameters stored in the model's
+\`vigil.likelihood\` metadata) combines four signals by max, **score > 1 = anomalous**:
+
+1. *error likelihood* in the style of Numenta's detector: the mean of the last ${p.shortWindow} |errors| against
+   the distribution of that mean over the last ${p.longWindow} points, Gaussian tail probability p,
+   \`score = log(p) / log(${p.thresholdTail})\`;
+2. *error novelty* gate: the error likelihood counts only if the short-term mean error exceeds the
+   largest one of the last ${p.noveltyWindow ?? p.longWindow} points by ${Math.round((p.errorNovelty ?? 0) * 100)}% (otherwise × ${p.repeatFactor ?? 1}): errors of a size seen
+   recently (a daily jump, a spiky series' usual bursts) are expected;
+3. *context* (contextual memory, our own design after the published descriptions of CAD OSE,
+   HTM sequence memory and ARTime): after ${c.learn} points the value range is cut into ${c.levels} levels
+   (values beyond it get new levels; the edge levels reach half a level further), and the last
+   ${c.order} levels form facts of order 1..${c.order} (an n-gram memory of the level sequence) counted in
+   ${c.slots} saturating 8-bit counters by hash; when more than ${c.maxFill * 100}% of the counters are in use all are
+   halved (rare facts are forgotten first). A point's novelty is the share of its facts never
+   seen; it goes through the same likelihood as the error, averaged over ${c.shortWindow} points. A rhythm
+   that keeps coming back stops being novel; a new sequence of familiar values is novel. Error
+   and context share one refractory period: after a score ≥ 1 the next ${p.refractory} points are capped
+   below 1 (one alert per event);
+4. *spatial* anomaly: a value beyond the range of the last ~${p.spatialWindow ?? 'all'} points (sliding min/max over
+   16 blocks, so old extremes expire) by ${p.spatialTolerance * 100}% of that range scores just above 1.
+
+Learning period: ${p.learningPeriod} points (the context scores from point ${2 * c.learn}). Per-series state, fixed
+whatever the number of points: two likelihoods' ring buffers (2 × ~${p.longWindow} numbers), ${c.slots} bytes of
+context counters, 64 numbers for the sliding extremes. O(1) per point (O(${c.order}) for the context,
+plus an amortised halving). Deterministic.
 
 | | |
 |---|---|
@@ -205,6 +222,8 @@ state: the likelihood's ring buffers plus 64 numbers for the sliding extremes.
 ## Measured accuracy
 
 ${acc ?? 'Not measured in this build; run `vigil models eval --nab`.'}
+
+${ANOMALY_METHOD}
 
 ${REBUILD}
 `;
