@@ -214,8 +214,8 @@ export function createAlerting(opts: AlertingOptions): Alerting {
             return ref;
           };
           return {
-            append: (ref, labels, t, v) => note(app.append(ref, labels, t, v), labels),
-            appendHistogram: (ref, labels, t, h) => note(app.appendHistogram(ref, labels, t, h), labels),
+            append: (ref, labels, t, v, st) => note(app.append(ref, labels, t, v, st), labels),
+            appendHistogram: (ref, labels, t, h, st) => note(app.appendHistogram(ref, labels, t, h, st), labels),
             appendExemplar: (ref, labels, e) => app.appendExemplar(ref, labels, e),
             updateMetadata: (m, md) => app.updateMetadata(m, md),
             get counts() {

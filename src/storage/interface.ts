@@ -36,11 +36,13 @@ export interface Rejection {
 export interface Appender {
   /**
    * Appends a float sample. `ref` may be a ref returned earlier by this storage for the same
-   * labels (fast path) or 0. Returns the series ref, or 0 when rejected.
+   * labels (fast path) or 0. Returns the series ref, or 0 when rejected. `st` (optional) is the
+   * sample's start timestamp in ms (when the counter or delta it reports started); 0 or absent
+   * means unknown.
    */
-  append(ref: SeriesRef, labels: Labels, t: number, v: number): SeriesRef;
-  /** Appends a native histogram sample; same contract as {@link append}. */
-  appendHistogram(ref: SeriesRef, labels: Labels, t: number, h: FloatHistogram): SeriesRef;
+  append(ref: SeriesRef, labels: Labels, t: number, v: number, st?: number): SeriesRef;
+  /** Appends a native histogram sample; same contract as {@link append} (including `st`). */
+  appendHistogram(ref: SeriesRef, labels: Labels, t: number, h: FloatHistogram, st?: number): SeriesRef;
   /** Attaches an exemplar to a series (kept in a bounded per-series ring). */
   appendExemplar(ref: SeriesRef, labels: Labels, e: Exemplar): SeriesRef;
   /** Records metadata for a metric family (by metric name). */
@@ -66,8 +68,16 @@ export interface SeriesSamples {
   readonly t: Float64Array;
   /** Float values (staleness markers kept bit-exact). */
   readonly v: Float64Array;
-  /** Native histogram samples, ascending by time; empty when the series has none. */
-  readonly histograms: readonly { readonly t: number; readonly h: FloatHistogram }[];
+  /**
+   * Native histogram samples, ascending by time; empty when the series has none. `st`: the
+   * sample's start timestamp (ms), absent when unknown.
+   */
+  readonly histograms: readonly { readonly t: number; readonly h: FloatHistogram; readonly st?: number }[];
+  /**
+   * Start timestamps (ms) of the float samples, parallel to {@link t}; 0 where unknown. Absent
+   * when no float sample of the series in range has one (so series without them cost nothing).
+   */
+  readonly st?: Float64Array;
 }
 
 /** A series returned by a select. */

@@ -201,14 +201,14 @@ class LimitingAppender implements Appender {
     return r;
   }
 
-  append(ref: SeriesRef, labels: Labels, t: number, v: number): SeriesRef {
+  append(ref: SeriesRef, labels: Labels, t: number, v: number, st?: number): SeriesRef {
     if (!this.admit(ref, labels, t)) return 0;
-    return this.note(this.inner.append(ref, labels, t, v), labels);
+    return this.note(this.inner.append(ref, labels, t, v, st), labels);
   }
 
-  appendHistogram(ref: SeriesRef, labels: Labels, t: number, h: Parameters<Appender['appendHistogram']>[3]): SeriesRef {
+  appendHistogram(ref: SeriesRef, labels: Labels, t: number, h: Parameters<Appender['appendHistogram']>[3], st?: number): SeriesRef {
     if (!this.admit(ref, labels, t)) return 0;
-    return this.note(this.inner.appendHistogram(ref, labels, t, h), labels);
+    return this.note(this.inner.appendHistogram(ref, labels, t, h, st), labels);
   }
 
   appendExemplar(ref: SeriesRef, labels: Labels, e: Parameters<Appender['appendExemplar']>[2]): SeriesRef {

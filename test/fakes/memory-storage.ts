@@ -27,13 +27,15 @@ interface MemSeries {
   t: number[];
   v: number[];
   stale: boolean[];
-  hs: { t: number; h: FloatHistogram }[];
+  /** Start timestamps parallel to `t` (0: unknown). */
+  st: number[];
+  hs: { t: number; h: FloatHistogram; st?: number }[];
   exemplars: Exemplar[];
 }
 
 type Pending =
-  | { kind: 'float'; labels: Labels; t: number; v: number }
-  | { kind: 'hist'; labels: Labels; t: number; h: FloatHistogram }
+  | { kind: 'float'; labels: Labels; t: number; v: number; st: number }
+  | { kind: 'hist'; labels: Labels; t: number; h: FloatHistogram; st: number }
   | { kind: 'ex'; labels: Labels; e: Exemplar };
 
 function insertSorted<T extends { t: number }>(arr: T[], x: T): boolean {
@@ -70,15 +72,18 @@ export class MemoryStorage implements Storage {
     const k = labelsKey(labels);
     let s = this.series.get(k);
     if (!s) {
-      s = { ref: this.nextRef++, labels, t: [], v: [], stale: [], hs: [], exemplars: [] };
+      s = { ref: this.nextRef++, labels, t: [], v: [], stale: [], st: [], hs: [], exemplars: [] };
       this.series.set(k, s);
       this.byRef.set(s.ref, s);
     }
     return s;
   }
 
-  /** Appends a float sample directly (no transaction); later samples at the same time replace earlier ones. */
-  addFloat(labels: Labels, t: number, v: number): void {
+  /**
+   * Appends a float sample directly (no transaction); later samples at the same time replace
+   * earlier ones. `st`: start timestamp (0: unknown).
+   */
+  addFloat(labels: Labels, t: number, v: number, st = 0): void {
     const s = this.getOrCreate(labels);
     const stale = isStaleNaN(v);
     const n = s.t.length;
@@ -86,20 +91,22 @@ export class MemoryStorage implements Storage {
       s.t.push(t);
       s.v.push(v);
       s.stale.push(stale);
+      s.st.push(st);
       return;
     }
-    const pts = s.t.map((tt, i) => ({ t: tt, v: s.v[i]!, stale: s.stale[i]! }));
-    insertSorted(pts, { t, v, stale });
+    const pts = s.t.map((tt, i) => ({ t: tt, v: s.v[i]!, stale: s.stale[i]!, st: s.st[i]! }));
+    insertSorted(pts, { t, v, stale, st });
     s.t = pts.map((p) => p.t);
     s.v = pts.map((p) => p.v);
     s.stale = pts.map((p) => p.stale);
+    s.st = pts.map((p) => p.st);
   }
 
   /**
    * Appends a histogram sample directly. Like the TSDB, a sample appended after an earlier one
    * with an `unknown` counter-reset hint gets `not_reset`, or `reset` when a reset is detected.
    */
-  addHistogram(labels: Labels, t: number, h: FloatHistogram): void {
+  addHistogram(labels: Labels, t: number, h: FloatHistogram, st = 0): void {
     const s = this.getOrCreate(labels);
     const prev = s.hs[s.hs.length - 1];
     let hh = h;
@@ -107,7 +114,7 @@ export class MemoryStorage implements Storage {
       const r = detectReset(prev.h, h);
       if (r !== 'unknown') hh = { ...h, counterResetHint: r ? CounterResetHint.Yes : CounterResetHint.No };
     }
-    insertSorted(s.hs, { t, h: hh });
+    insertSorted(s.hs, st !== 0 ? { t, h: hh, st } : { t, h: hh });
   }
 
   appender(): Appender {
@@ -117,13 +124,13 @@ export class MemoryStorage implements Storage {
     const self = this;
     const refOf = (labels: Labels): number => self.getOrCreate(labels).ref;
     return {
-      append(_ref: SeriesRef, labels: Labels, t: number, v: number): SeriesRef {
-        pending.push({ kind: 'float', labels, t, v });
+      append(_ref: SeriesRef, labels: Labels, t: number, v: number, st = 0): SeriesRef {
+        pending.push({ kind: 'float', labels, t, v, st });
         counts.samples++;
         return refOf(labels);
       },
-      appendHistogram(_ref: SeriesRef, labels: Labels, t: number, h: FloatHistogram): SeriesRef {
-        pending.push({ kind: 'hist', labels, t, h });
+      appendHistogram(_ref: SeriesRef, labels: Labels, t: number, h: FloatHistogram, st = 0): SeriesRef {
+        pending.push({ kind: 'hist', labels, t, h, st });
         counts.histograms++;
         return refOf(labels);
       },
@@ -139,8 +146,8 @@ export class MemoryStorage implements Storage {
       rejected,
       commit(): Promise<void> {
         for (const p of pending) {
-          if (p.kind === 'float') self.addFloat(p.labels, p.t, p.v);
-          else if (p.kind === 'hist') self.addHistogram(p.labels, p.t, p.h);
+          if (p.kind === 'float') self.addFloat(p.labels, p.t, p.v, p.st);
+          else if (p.kind === 'hist') self.addHistogram(p.labels, p.t, p.h, p.st);
           else self.getOrCreate(p.labels).exemplars.push(p.e);
         }
         pending.length = 0;
@@ -223,6 +230,8 @@ function detectReset(prev: FloatHistogram, cur: FloatHistogram): boolean | 'unkn
   const cc = cur.schema === CUSTOM_BUCKETS_SCHEMA;
   // Switching between exponential and custom buckets cuts a chunk of unknown reset state in the TSDB.
   if (pc !== cc) return 'unknown';
+  // So do changed custom bounds (bucket indexes are not comparable across them).
+  if (pc && (prev.customValues ?? []).join() !== (cur.customValues ?? []).join()) return 'unknown';
   if (cur.count < prev.count || cur.zeroCount < prev.zeroCount) return true;
   if (cur.schema > prev.schema || cur.zeroThreshold < prev.zeroThreshold) return true;
   if (cur.schema !== prev.schema) return false;
@@ -243,7 +252,9 @@ function samplesIn(s: MemSeries, lo: number, hi: number): SeriesSamples {
   const t = new Float64Array(b - a);
   const v = new Float64Array(b - a);
   const dv = new DataView(v.buffer);
+  let st: Float64Array | undefined;
   for (let i = a; i < b; i++) {
+    if (s.st[i] !== 0) (st ??= new Float64Array(b - a))[i - a] = s.st[i]!;
     t[i - a] = s.t[i]!;
     if (s.stale[i]) {
       dv.setUint32((i - a) * 8, STALE_NAN_LO, true);
@@ -251,5 +262,5 @@ function samplesIn(s: MemSeries, lo: number, hi: number): SeriesSamples {
     } else v[i - a] = s.v[i]!;
   }
   const histograms = s.hs.filter((p) => p.t >= lo && p.t <= hi);
-  return { t, v, histograms };
+  return st ? { t, v, histograms, st } : { t, v, histograms };
 }

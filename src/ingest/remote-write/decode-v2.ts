@@ -2,8 +2,9 @@
  * Remote-write 2.0 (`io.prometheus.write.v2.Request`) decoder that appends straight into an
  * {@link Appender}. Field numbers (prompb/io/prometheus/write/v2/types.proto):
  * Request{symbols=4, timeseries=5}; TimeSeries{labels_refs=1 packed uint32, samples=2,
- * histograms=3, exemplars=4, metadata=5, 6 = created_timestamp of pre-release senders};
- * Sample{value=1, timestamp=2, start_timestamp=3}; Exemplar{labels_refs=1, value=2,
+ * histograms=3, exemplars=4, metadata=5, 6 = created_timestamp of pre-release senders, used
+ * as the start timestamp of samples without their own}; Sample{value=1, timestamp=2,
+ * start_timestamp=3 (0 = unset)}; Histogram{…, start_timestamp=17}; Exemplar{labels_refs=1, value=2,
  * timestamp=3}; Metadata{type=1, help_ref=3, unit_ref=4}.
  *
  * The symbol table is read first (whatever its position in the message), then each series.
@@ -97,6 +98,9 @@ function readSeries(r: Reader, app: Appender, ctx: IngestContext, rep: IngestRep
   let nHist = 0;
   let nEx = 0;
   let mdStart = -1;
+  // Series-level created timestamp of pre-release senders: the start timestamp of samples
+  // that do not carry their own.
+  let created = 0;
   // Pass 1: label refs, counts, metadata position.
   while (r.pos < end) {
     const tag = readTag(r);
@@ -111,6 +115,8 @@ function readSeries(r: Reader, app: Appender, ctx: IngestContext, rep: IngestRep
       if (field === 2) nSamples++;
       else if (field === 3) nHist++;
       else if (field === 4) nEx++;
+    } else if (field === 6 && wt === WT_VARINT) {
+      created = readInt64(r);
     } else skipField(r, wt);
   }
   rep.series++;
@@ -158,21 +164,24 @@ function readSeries(r: Reader, app: Appender, ctx: IngestContext, rep: IngestRep
       const s = enter(r);
       let v = 0;
       let t = 0;
+      let st = created;
       while (r.pos < r.len) {
         const tg = readTag(r);
         if (tg === 9) v = readDouble(r);
         else if (tg === 16) t = readInt64(r);
-        else skipField(r, tg & 7); // 3: start_timestamp, accepted and not stored
+        else if (tg === 24) st = readInt64(r) || created; // start_timestamp; 0 = unset
+        else skipField(r, tg & 7);
       }
       leave(r, s);
-      const nr = app.append(ref, labels, t, v);
+      const nr = st === 0 ? app.append(ref, labels, t, v) : app.append(ref, labels, t, v, st);
       if (nr !== 0) ref = nr;
     } else if (field === 3) {
       const d = readHistogram(r);
       if (d.error !== null) {
         rep.reject('histogram_invalid', 1, `invalid histogram for series ${formatRaw(raw)} at t=${d.t}: ${d.error}`);
       } else {
-        const nr = app.appendHistogram(ref, labels, d.t, d.h);
+        const hst = d.st !== 0 ? d.st : created;
+        const nr = hst === 0 ? app.appendHistogram(ref, labels, d.t, d.h) : app.appendHistogram(ref, labels, d.t, d.h, hst);
         if (nr !== 0) ref = nr;
       }
     } else if (field === 4) {

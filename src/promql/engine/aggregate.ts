@@ -7,7 +7,8 @@ import { prometheusLabelsHash } from './xxhash64.js';
 import type { FloatHistogram } from '../../model/histogram.js';
 import { LabelsBuilder, METRIC_NAME, labelsKey, type Labels } from '../../model/labels.js';
 import type { AggregateOp } from '../parser/ast.js';
-import { histogramKahanSum, histogramScale, type HistogramNotes } from './histogram-ops.js';
+import type { HistogramNotes } from './histogram-ops.js';
+import { histogramMean, histogramSum, type HistogramAggNotes } from './histogram-kahan.js';
 import { formatFloat, histogramString } from './format.js';
 import { METRIC_IDENTITY_LABELS } from './labels.js';
 import { QueryError, type Sample, type Vector } from './values.js';
@@ -217,14 +218,14 @@ function aggregateGroup(op: AggregateOp, g: Group, param: number, ts: number, no
         return undefined;
       }
       if (nh > 0) {
-        const hn = { info: notes.info, warn: notes.warnExpr };
-        let acc = histogramKahanSum(
-          ms.map((s) => s.h!),
-          hn,
-        );
-        if (!acc) return undefined;
-        if (op === 'avg') acc = histogramScale(acc, 1 / ms.length, ms.length);
-        return out(g, ts, 0, acc);
+        const hn: HistogramAggNotes = {
+          mixedSchemas: () => notes.warnExpr('vector contains a mix of histograms with exponential and custom buckets schemas'),
+          reconciled: () => notes.info('mismatched custom buckets were reconciled during aggregation'),
+          conflictingResets: () => notes.warnExpr('conflicting counter resets during histogram aggregation'),
+        };
+        const hs = ms.map((s) => s.h!);
+        const acc = op === 'avg' ? histogramMean(hs, hn) : histogramSum(hs, hn);
+        return acc ? out(g, ts, 0, acc) : undefined;
       }
       if (op === 'sum') {
         let sum = 0;

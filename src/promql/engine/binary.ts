@@ -7,11 +7,17 @@ import type { FloatHistogram } from '../../model/histogram.js';
 import { LabelsBuilder, METRIC_NAME, labelsKey, type Labels } from '../../model/labels.js';
 import type { BinaryOp, VectorMatching } from '../parser/ast.js';
 import { histogramAdd, histogramEquals, histogramScale, histogramSub } from './histogram-ops.js';
+import { trimHistogram } from './histogram-trim.js';
 import { QueryError, type Sample, type Vector } from './values.js';
 
 /** Comparison operators. */
 export function isComparison(op: BinaryOp): boolean {
   return op === '==' || op === '!=' || op === '>' || op === '<' || op === '>=' || op === '<=';
+}
+
+/** Native-histogram trim operators (`</`, `>/`). */
+export function isTrimOp(op: BinaryOp): op is '</' | '>/' {
+  return op === '</' || op === '>/';
 }
 
 /** Set operators. */
@@ -73,6 +79,11 @@ function typeName(h: FloatHistogram | undefined): string {
   return h ? 'histogram' : 'float';
 }
 
+function incompatibleTypes(op: BinaryOp, lh: FloatHistogram | undefined, rh: FloatHistogram | undefined, notes: BinopNotes): undefined {
+  notes.info(`incompatible sample types encountered for binary operator ${JSON.stringify(op)}: ${typeName(lh)} ${op} ${typeName(rh)}`);
+  return undefined;
+}
+
 /** Element operation with histogram support. */
 export function elemBinop(
   op: BinaryOp,
@@ -83,13 +94,12 @@ export function elemBinop(
   notes: BinopNotes,
 ): ElemResult {
   if (!lh && !rh) {
+    // Trims need a histogram on the left; a float there is a type mismatch, not an error.
+    if (isTrimOp(op)) return incompatibleTypes(op, lh, rh, notes);
     const [f, keep] = floatBinop(op, lf, rf);
     return { f, keep };
   }
-  const incompatible = (): undefined => {
-    notes.info(`incompatible sample types encountered for binary operator ${JSON.stringify(op)}: ${typeName(lh)} ${op} ${typeName(rh)}`);
-    return undefined;
-  };
+  const incompatible = (): undefined => incompatibleTypes(op, lh, rh, notes);
   if (lh && rh) {
     switch (op) {
       case '+': {
@@ -111,6 +121,7 @@ export function elemBinop(
   if (lh && !rh) {
     if (op === '*') return { f: 0, h: histogramScale(lh, rf), keep: true };
     if (op === '/') return { f: 0, h: histogramScale(lh, 1 / rf, rf), keep: true };
+    if (isTrimOp(op)) return { f: 0, h: trimHistogram(lh, op, rf), keep: true };
     return incompatible();
   }
   if (rh && !lh && op === '*') return { f: 0, h: histogramScale(rh, lf), keep: true };
@@ -119,7 +130,8 @@ export function elemBinop(
 
 /** True when the operator changes the meaning of the metric (its name is dropped). */
 export function dropsName(op: BinaryOp, returnBool: boolean): boolean {
-  return returnBool || !(isComparison(op) || isSetOp(op));
+  // A trimmed histogram still describes the same metric, so trims keep the name like filters do.
+  return returnBool || !(isComparison(op) || isSetOp(op) || isTrimOp(op));
 }
 
 /** vector op scalar (or scalar op vector when `swap`). */

@@ -7,6 +7,7 @@ import type { Clock } from '../../model/clock.js';
 import { CounterResetHint } from '../../model/histogram.js';
 import { assertNever } from '../../model/errors.js';
 import { EMPTY_LABELS, LabelsBuilder, METRIC_NAME, labelsGet, labelsKey, type Labels } from '../../model/labels.js';
+import { isStaleNaN } from '../../model/samples.js';
 import type { Querier } from '../../storage/interface.js';
 import type { AggregateExpr, BinaryExpr, Call, Expr, MatrixSelector, PosRange, SubqueryExpr, VectorMatching, VectorSelector } from '../parser/ast.js';
 import { functionReturnType } from '../parser/functions.js';
@@ -17,9 +18,10 @@ import { histogramScale } from './histogram-ops.js';
 import { MSG, isValidLabelName, quote } from './functions/util.js';
 import { evalInfo } from './info.js';
 import { formatFloat } from './format.js';
-import { kernelCall, runKernel, type KernelCall } from './range-kernels.js';
+import { startTimestampSteps } from './start-timestamp.js';
+import { kernelCall, needsGeneralPath, runKernel, type KernelCall } from './range-kernels.js';
 import { FUSABLE_OPS, FusedAggregator } from './fused-aggregate.js';
-import { extendedWindowOf, loadSeries, pickInstant, pickSmoothed, toRangeSeries, windowOf, type LoadedSeries, type SmoothedProblem } from './selectors.js';
+import { extendedWindowOf, lastAtOrBefore, loadSeries, pickInstant, pickSmoothed, toRangeSeries, windowOf, type LoadedSeries, type SmoothedProblem } from './selectors.js';
 import { Annotations, QueryError, type Matrix, type RangeSeries, type Sample, type Vector } from './values.js';
 
 /** Query-wide state shared by all evaluators of one query. */
@@ -416,12 +418,13 @@ export class Evaluator {
    */
   private fusedAggregate(e: AggregateExpr): EvalResult | undefined {
     const x = unwrap(e.expr);
+    if (x.kind === 'VectorSelector') return this.fusedSelectorAggregate(e, x);
     if (x.kind !== 'Call' || x.args.length !== 1) return undefined;
     const impl = this.ctx.functions[x.func];
     const kc = impl ? kernelCall(x, impl) : undefined;
     if (!kc || (kc.column && kc.column.paramArg >= 0)) return undefined;
     const series = this.select(kc.ms.vectorSelector, kc.ms.range);
-    if (series.some((s) => s.hs.length > 0)) return undefined;
+    if (series.some((s) => needsGeneralPath(kc, s))) return undefined;
     const agg = new FusedAggregator(e.op, e.grouping, e.without, this.steps, kc.dropName);
     const { points } = runKernel(kc, series, {
       steps: this.steps,
@@ -430,6 +433,37 @@ export class Evaluator {
       sink: (s) => agg.emitter(s.metric),
     });
     this.addWindowSamples(points);
+    return { kind: 'vector', steps: agg.result() };
+  }
+
+  /**
+   * The same over a plain instant-vector selector (`count by (__name__) ({__name__=~".+"})`):
+   * each series' pick at each step goes straight into the group accumulators, without the
+   * per-step sample vectors. Series holding histograms take the general path.
+   */
+  private fusedSelectorAggregate(e: AggregateExpr, vs: VectorSelector): EvalResult | undefined {
+    if (vs.smoothed) return undefined;
+    const lookback = this.ctx.lookbackDelta;
+    const series = this.select(vs, lookback, 0, this.steps.length === 1 || vs.at !== null);
+    if (series.some((s) => s.hs.length > 0)) return undefined;
+    const agg = new FusedAggregator(e.op, e.grouping, e.without, this.steps, false);
+    let n = 0;
+    for (const s of series) {
+      this.checkpoint();
+      let gi = -1;
+      for (let i = 0; i < this.steps.length; i++) {
+        // pickInstant for a float-only series, without its result object.
+        const ref = (vs.at ?? this.steps[i]!) - vs.offset;
+        const fi = lastAtOrBefore(s.t, ref);
+        if (fi < 0 || s.t[fi]! <= ref - lookback) continue;
+        const v = s.v[fi]!;
+        if (isStaleNaN(v)) continue;
+        if (gi < 0) gi = agg.groupOf(s.labels);
+        agg.add(gi, i, v);
+        n++;
+      }
+    }
+    this.addSamples(n);
     return { kind: 'vector', steps: agg.result() };
   }
 
@@ -499,6 +533,15 @@ export class Evaluator {
       }
       case 'info':
         return { kind: 'vector', steps: evalInfo(this, e) };
+      case 'start_timestamp': {
+        const arg = unwrap(e.args[0]!);
+        // Only a selector reads start timestamps; any other expression has lost them.
+        if (arg.kind !== 'VectorSelector') return { kind: 'vector', steps: this.evalVectorArg(e.args[0]).map(() => []) };
+        const oneRef = this.steps.length === 1 || arg.at !== null;
+        const r = startTimestampSteps(this.select(arg, this.ctx.lookbackDelta, 0, oneRef), arg, this.steps, this.ctx.lookbackDelta);
+        this.addSamples(r.samples);
+        return { kind: 'vector', steps: r.steps };
+      }
       default:
         break;
     }

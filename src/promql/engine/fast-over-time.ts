@@ -45,6 +45,8 @@ export interface ColumnKernel {
   readonly rangeArg: number;
   /** Index of the scalar parameter argument, or -1. */
   readonly paramArg: number;
+  /** True when start timestamps change the result (series carrying them take the general path). */
+  readonly usesStart: boolean;
 }
 
 const k = (fn: ColumnFn, opts: Partial<Omit<ColumnKernel, 'fn'>> = {}): ColumnKernel => ({
@@ -53,6 +55,7 @@ const k = (fn: ColumnFn, opts: Partial<Omit<ColumnKernel, 'fn'>> = {}): ColumnKe
   keepName: opts.keepName ?? false,
   rangeArg: opts.rangeArg ?? 0,
   paramArg: opts.paramArg ?? -1,
+  usesStart: opts.usesStart ?? false,
 });
 
 function maxOf(_t: ArrayLike<number>, v: ArrayLike<number>, a: number, b: number): number {
@@ -141,7 +144,7 @@ const KERNELS: ReadonlyMap<FunctionImpl, ColumnKernel> = new Map<FunctionImpl, C
       { minPoints: 2, paramArg: 1 },
     ),
   ],
-  [irate, k(instant(true), { minPoints: 2 })],
+  [irate, k(instant(true), { minPoints: 2, usesStart: true })],
   [idelta, k(instant(false), { minPoints: 2 })],
   [
     changes,
@@ -161,7 +164,7 @@ const KERNELS: ReadonlyMap<FunctionImpl, ColumnKernel> = new Map<FunctionImpl, C
       let n = 0;
       for (let i = a + 1; i < b; i++) if (v[i]! < v[i - 1]!) n++;
       return n;
-    }),
+    }, { usesStart: true }),
   ],
 ]);
 

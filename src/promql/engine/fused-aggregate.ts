@@ -32,6 +32,8 @@ export class FusedAggregator {
   private readonly byKey = new Map<string, number>();
   private readonly order: number[][];
   private readonly set: ReadonlySet<string>;
+  /** The grouping label when `by` names exactly one. */
+  private readonly only: string | undefined;
 
   /**
    * @param dropName whether the inner results drop `__name__` (then so does a group keeping it)
@@ -44,16 +46,32 @@ export class FusedAggregator {
     private readonly dropName: boolean,
   ) {
     this.set = new Set(grouping);
+    this.only = !without && this.set.size === 1 ? grouping[0] : undefined;
     this.order = steps.map(() => []);
   }
 
-  /** The emitter for a series with labels `ls` (its group is resolved once). */
-  emitter(ls: Labels): (i: number, f: number) => void {
-    const gl = groupLabels({ without: this.without }, ls, this.set);
-    const key = labelsKey(gl);
+  /**
+   * Index of the group of a series with labels `ls`, creating the group when new. For `by` the
+   * key is built straight from `ls`, so only a new group allocates its label set.
+   */
+  groupOf(ls: Labels): number {
+    let key: string;
+    let gl: Labels | undefined;
+    if (this.without) {
+      gl = groupLabels({ without: true }, ls, this.set);
+      key = labelsKey(gl);
+    } else if (this.only !== undefined) {
+      // One grouping label: its value is the key ('' when absent; present values are never '').
+      key = '';
+      for (const l of ls) if (l.name === this.only) key = l.value;
+    } else {
+      key = '';
+      for (const l of ls) if (this.set.has(l.name)) key += l.name + '\xff' + l.value + '\xfe';
+    }
     let gi = this.byKey.get(key);
     if (gi === undefined) {
       gi = this.groups.length;
+      gl ??= groupLabels({ without: false }, ls, this.set);
       const n = this.steps.length;
       const avg = this.op === 'avg';
       this.groups.push({
@@ -66,6 +84,43 @@ export class FusedAggregator {
       });
       this.byKey.set(key, gi);
     }
+    return gi;
+  }
+
+  /** Folds value `f` at step `i` into group `gi`: what the group's emitter does, without a closure. */
+  add(gi: number, i: number, f: number): void {
+    const g = this.groups[gi]!;
+    switch (this.op) {
+      case 'sum': {
+        if (g.n[i]!++ === 0) this.order[i]!.push(gi);
+        const sum = g.v[i]!;
+        const t = sum + f;
+        if (!Number.isFinite(t)) g.c[i] = 0;
+        else g.c[i]! += Math.abs(sum) >= Math.abs(f) ? sum - t + f : f - t + sum;
+        g.v[i] = t;
+        return;
+      }
+      case 'avg':
+        return addAvg(g, i, f, this.order, gi);
+      case 'min':
+      case 'max': {
+        if (g.n[i]!++ === 0) {
+          this.order[i]!.push(gi);
+          g.v[i] = f;
+          return;
+        }
+        const v = g.v[i]!;
+        if (this.op === 'min' ? v > f || v !== v : v < f || v !== v) g.v[i] = f;
+        return;
+      }
+      default:
+        if (g.n[i]!++ === 0) this.order[i]!.push(gi);
+    }
+  }
+
+  /** The emitter for a series with labels `ls` (its group is resolved once). */
+  emitter(ls: Labels): (i: number, f: number) => void {
+    const gi = this.groupOf(ls);
     const g = this.groups[gi]!;
     const order = this.order;
     const id = gi;

@@ -50,6 +50,15 @@ export function kernelCall(call: Call, impl: FunctionImpl): KernelCall | undefin
   return undefined;
 }
 
+/**
+ * True when series `s` must take the general path: it holds histograms, or it carries start
+ * timestamps and the kernel depends on them (rate/increase/delta, irate, resets). One check
+ * per series; series without start timestamps never pay more.
+ */
+export function needsGeneralPath(kc: KernelCall, s: LoadedSeries): boolean {
+  return s.hs.length > 0 || (s.st !== undefined && (kc.rate !== undefined || kc.column?.usesStart === true));
+}
+
 /** Per-run inputs of {@link runKernel}. */
 export interface KernelRun {
   readonly steps: readonly number[];
@@ -81,7 +90,7 @@ export function runKernel(kc: KernelCall, series: readonly LoadedSeries[], run: 
   let k = 0;
   for (const s of series) {
     run.checkpoint();
-    if (s.hs.length > 0) {
+    if (needsGeneralPath(kc, s)) {
       const rs = toRangeSeries(s);
       if (rs.floats.length + rs.histograms.length > 0) general.push(rs);
       continue;

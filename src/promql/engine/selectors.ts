@@ -17,8 +17,10 @@ export interface LoadedSeries {
   /** Float timestamps and values (staleness markers kept). */
   readonly t: Float64Array;
   readonly v: Float64Array;
-  /** Histogram samples ascending by time. */
-  readonly hs: readonly { readonly t: number; readonly h: FloatHistogram }[];
+  /** Histogram samples ascending by time (`st`: start timestamp, when known). */
+  readonly hs: readonly { readonly t: number; readonly h: FloatHistogram; readonly st?: number }[];
+  /** Start timestamps of the float samples (0 = unknown); undefined when the series has none. */
+  readonly st: Float64Array | undefined;
 }
 
 /**
@@ -31,7 +33,7 @@ export function loadSeries(q: Querier, matchers: readonly Matcher[], mint: numbe
   const out: LoadedSeries[] = [];
   for (const s of series) {
     const d = s.samples();
-    out.push({ labels: s.labels, t: d.t, v: d.v, hs: d.histograms });
+    out.push({ labels: s.labels, t: d.t, v: d.v, hs: d.histograms, st: d.st });
   }
   return out;
 }
@@ -175,14 +177,26 @@ export function pickSmoothed(
 /** Converts a loaded series to a range series with staleness markers removed. */
 export function toRangeSeries(s: LoadedSeries): RangeSeries {
   const floats: FPoint[] = [];
+  const sts = s.st;
+  const fst: number[] | undefined = sts ? [] : undefined;
   for (let i = 0; i < s.t.length; i++) {
     const v = s.v[i]!;
     if (v !== v && isStaleNaN(v)) continue;
     floats.push({ t: s.t[i]!, f: v });
+    if (fst) fst.push(sts![i]!);
   }
   const histograms: HPoint[] = [];
-  for (const p of s.hs) if (!isStaleHistogram(p.h)) histograms.push({ t: p.t, h: p.h });
-  return { metric: s.labels, floats, histograms };
+  let hst: number[] | undefined;
+  for (const p of s.hs) {
+    if (isStaleHistogram(p.h)) continue;
+    if (p.st !== undefined && hst === undefined) hst = new Array<number>(histograms.length).fill(0);
+    histograms.push({ t: p.t, h: p.h });
+    if (hst) hst.push(p.st ?? 0);
+  }
+  const out: RangeSeries = { metric: s.labels, floats, histograms };
+  if (fst) out.fst = fst;
+  if (hst) out.hst = hst;
+  return out;
 }
 
 /** The points of `s` inside `(startExcl, endIncl]`, as a new one-series range series. */
@@ -197,6 +211,8 @@ export function windowOf(s: RangeSeries, startExcl: number, endIncl: number): Ra
     histograms: h0 < h1 ? s.histograms.slice(h0, h1) : [],
   };
   if (s.dropName) out.dropName = true;
+  if (s.fst) out.fst = s.fst.slice(f0, f1);
+  if (s.hst) out.hst = s.hst.slice(h0, h1);
   return out;
 }
 

@@ -36,6 +36,12 @@ export interface RangeSeries {
   floats: FPoint[];
   histograms: HPoint[];
   dropName?: boolean;
+  /**
+   * Start timestamps (ms, 0 = unknown) parallel to `floats` / `histograms`; set only on series
+   * read straight from storage that had any (see `functions/start-time.ts`).
+   */
+  fst?: number[];
+  hst?: number[];
 }
 
 /** A range vector. */

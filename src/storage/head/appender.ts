@@ -37,11 +37,23 @@ interface TxnEntry {
 /** Per-series staging slots of transactions are claimed with these ids (never 0). */
 let nextTxnId = 1;
 
-/** A staged histogram (series by slot). */
+/** A staged histogram (series by slot; `st`: start timestamp, 0 = unknown). */
 interface StagedHist {
   s: number;
   t: number;
   h: FloatHistogram;
+  st: number;
+}
+
+/**
+ * A start timestamp as stored: an integer within the timestamp range, else 0 (unknown). Start
+ * timestamps come from untrusted input and only refine queries, so a bad one is dropped, not
+ * the sample.
+ */
+function validStart(st: number | undefined): number {
+  if (st === undefined || st === 0 || !Number.isFinite(st)) return 0;
+  const v = Math.trunc(st);
+  return Math.abs(v) <= MAX_T ? v : 0;
 }
 
 /** A write transaction on a {@link Head}. Obtain one with `head.appender()`. */
@@ -51,6 +63,8 @@ export class HeadAppender implements Appender {
   private vs: Float64Array;
   private vw: Uint32Array;
   private ser: Int32Array;
+  /** Start timestamps parallel to `ts` (0 = unknown), allocated on the first sample with one. */
+  private sts: Float64Array | undefined;
   private readonly id: number;
   private readonly st: SeriesTable;
   private readonly claimed: number[] = [];
@@ -123,7 +137,7 @@ export class HeadAppender implements Appender {
   }
 
   /** @inheritdoc */
-  append(ref: SeriesRef, labels: Labels, t: number, v: number): SeriesRef {
+  append(ref: SeriesRef, labels: Labels, t: number, v: number, st0?: number): SeriesRef {
     if (this.done) return 0;
     const s = this.head.seriesForAppend(ref, labels);
     if (typeof s === 'string') return this.reject('invalid_labels', labels, t, s);
@@ -163,6 +177,8 @@ export class HeadAppender implements Appender {
     this.vw[2 * i + 1] = hi;
     this.ser[i] = s;
     this.n = i + 1;
+    const start = st0 === undefined || st0 === 0 ? 0 : validStart(st0);
+    if (start !== 0 || this.sts !== undefined) (this.sts ??= new Float64Array(this.ts.length))[i] = start;
     if (e === null) st.txnF[s] = i;
     else e.txnF = i;
     this.counts.samples++;
@@ -182,10 +198,15 @@ export class HeadAppender implements Appender {
     const ser = new Int32Array(cap);
     ser.set(this.ser);
     this.ser = ser;
+    if (this.sts !== undefined) {
+      const sts = new Float64Array(cap);
+      sts.set(this.sts);
+      this.sts = sts;
+    }
   }
 
   /** @inheritdoc */
-  appendHistogram(ref: SeriesRef, labels: Labels, t: number, h: FloatHistogram): SeriesRef {
+  appendHistogram(ref: SeriesRef, labels: Labels, t: number, h: FloatHistogram, st0?: number): SeriesRef {
     if (this.done) return 0;
     const s = this.head.seriesForAppend(ref, labels);
     if (typeof s === 'string') return this.reject('invalid_labels', labels, t, s);
@@ -211,7 +232,7 @@ export class HeadAppender implements Appender {
     }
     if (e === null) st.txnH[s] = this.hists.length;
     else e.txnH = this.hists.length;
-    this.hists.push({ s, t, h });
+    this.hists.push({ s, t, h, st: validStart(st0) });
     this.counts.histograms++;
     return st.ref[s]!;
   }
@@ -246,6 +267,7 @@ export class HeadAppender implements Appender {
     const ts = this.ts;
     const vw = this.vw;
     const ser = this.ser;
+    const sts = this.sts;
     const newSeries: number[] = [];
     let k = 0;
     for (let i = 0; i < this.n; i++) {
@@ -269,6 +291,7 @@ export class HeadAppender implements Appender {
         vw[2 * k] = lo;
         vw[2 * k + 1] = hi;
         ser[k] = s;
+        if (sts !== undefined) sts[k] = sts[i]!;
       }
       k++;
     }
@@ -319,8 +342,15 @@ export class HeadAppender implements Appender {
     const vw = this.vw;
     try {
       for (const s of newSeries) head.activate(s);
-      for (let i = 0; i < nf; i++) head.applyFloat(ser[i]!, ts[i]!, vw[2 * i + 1]!, vw[2 * i]!);
-      for (const x of hists) head.applyHistogram(x.s, x.t, x.h);
+      const sts = this.sts;
+      if (sts === undefined) for (let i = 0; i < nf; i++) head.applyFloat(ser[i]!, ts[i]!, vw[2 * i + 1]!, vw[2 * i]!);
+      else {
+        for (let i = 0; i < nf; i++) {
+          if (sts[i] !== 0) head.applyFloatWithStart(ser[i]!, ts[i]!, vw[2 * i + 1]!, vw[2 * i]!, sts[i]!);
+          else head.applyFloat(ser[i]!, ts[i]!, vw[2 * i + 1]!, vw[2 * i]!);
+        }
+      }
+      for (const x of hists) head.applyHistogram(x.s, x.t, x.h, x.st);
       for (const x of this.exs) head.applyExemplar(x.s, x.e);
       for (const m of this.meta) head.applyMetadata(m.metric, m.md);
       head.metrics.appended(nf + hists.length);
@@ -345,9 +375,9 @@ export class HeadAppender implements Appender {
     if (nf > 0) {
       const refs = this.head.walRefs(nf);
       for (let i = 0; i < nf; i++) refs[i] = st.ref[ser[i]!]!;
-      out.push({ kind: 'samples', n: nf, refs, ts: this.ts, vs: this.vs });
+      out.push(this.sts !== undefined ? { kind: 'samples', n: nf, refs, ts: this.ts, vs: this.vs, sts: this.sts } : { kind: 'samples', n: nf, refs, ts: this.ts, vs: this.vs });
     }
-    if (hists.length > 0) out.push({ kind: 'histograms', samples: hists.map((x) => ({ ref: st.ref[x.s]!, t: x.t, h: x.h })) });
+    if (hists.length > 0) out.push({ kind: 'histograms', samples: hists.map((x) => (x.st !== 0 ? { ref: st.ref[x.s]!, t: x.t, h: x.h, st: x.st } : { ref: st.ref[x.s]!, t: x.t, h: x.h })) });
     if (this.exs.length > 0) out.push({ kind: 'exemplars', exemplars: this.exs.map((x) => ({ ref: st.ref[x.s]!, e: x.e })) });
     if (this.meta.length > 0) out.push({ kind: 'metadata', metadata: this.meta });
   }

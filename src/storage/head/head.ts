@@ -23,6 +23,7 @@ import { MemPostings } from './postings.js';
 import { HeadQuerier } from './querier.js';
 import { appendHistogram, ExemplarRing, type HistState } from './series.js';
 import { type ChunkDelta, F_VISIBLE, F_WAL_LOGGED, SeriesTable } from './series-table.js';
+import { StartRuns } from './start-times.js';
 
 /** Options of {@link Head}. */
 export interface HeadOptions {
@@ -159,6 +160,7 @@ export class Head implements Storage {
         if (h0 !== undefined && h0.t < m) m = h0.t;
       }
       st.exemplars.get(ix)?.dropBefore(mint);
+      if (st.starts.get(ix)?.truncate(mint) === true) st.starts.delete(ix);
       if (m === Infinity && st.pending[ix] === 0) {
         dropped.push(ix);
         return;
@@ -204,9 +206,12 @@ export class Head implements Storage {
         return;
       case 'samples': {
         const vw = new Uint32Array(rec.vs.buffer, rec.vs.byteOffset, rec.vs.length * 2);
+        const sts = rec.sts;
         for (let i = 0; i < rec.n; i++) {
           const ix = this.replaySeries(rec.refs[i]!);
-          if (ix >= 0) this.applyFloat(ix, rec.ts[i]!, vw[2 * i + 1]!, vw[2 * i]!);
+          if (ix < 0) continue;
+          if (sts !== undefined && sts[i] !== 0) this.applyFloatWithStart(ix, rec.ts[i]!, vw[2 * i + 1]!, vw[2 * i]!, sts[i]!);
+          else this.applyFloat(ix, rec.ts[i]!, vw[2 * i + 1]!, vw[2 * i]!);
         }
         this.metrics.appended(rec.n);
         return;
@@ -214,7 +219,7 @@ export class Head implements Storage {
       case 'histograms':
         for (const x of rec.samples) {
           const ix = this.replaySeries(x.ref);
-          if (ix >= 0) this.applyHistogram(ix, x.t, x.h);
+          if (ix >= 0) this.applyHistogram(ix, x.t, x.h, x.st);
         }
         return;
       case 'exemplars':
@@ -371,12 +376,28 @@ export class Head implements Storage {
     if (t > this.maxT) this.maxT = t;
   }
 
-  /** @internal Applies a histogram sample; samples not newer than the series' last are skipped. */
-  applyHistogram(ix: number, t: number, h: FloatHistogram): void {
+  /**
+   * @internal {@link applyFloat} for a sample with start timestamp `st` (≠ 0): the series'
+   * start-timestamp runs are created on its first such sample.
+   */
+  applyFloatWithStart(ix: number, t: number, hi: number, lo: number, st: number): void {
+    const prevT = this.series.maxT[ix]!;
+    if (t <= prevT) return;
+    this.applyFloat(ix, t, hi, lo);
+    let runs = this.series.starts.get(ix);
+    if (runs === undefined) {
+      runs = new StartRuns();
+      this.series.starts.set(ix, runs);
+    }
+    runs.append(prevT, t, st);
+  }
+
+  /** @internal Applies a histogram sample (`st`: start timestamp, 0 = unknown); samples not newer than the series' last are skipped. */
+  applyHistogram(ix: number, t: number, h: FloatHistogram, st = 0): void {
     const hs = this.histState(ix);
     if (t <= hs.maxT) return;
     this.activate(ix);
-    if (appendHistogram(hs, t, h, this.chunkSamples)) this.acc.chunks++;
+    if (appendHistogram(hs, t, h, this.chunkSamples, st)) this.acc.chunks++;
     this.acc.samples++;
     if (t < this.minT) this.minT = t;
     if (t > this.maxT) this.maxT = t;

@@ -1,6 +1,6 @@
 /** Read access to the head over a time range. */
 import { LimitError } from '../../model/errors.js';
-import { type Labels, labelsCompare } from '../../model/labels.js';
+import type { Labels } from '../../model/labels.js';
 import type { Matcher } from '../../model/matchers.js';
 import type { Querier, SelectParams, Series, SeriesSamples } from '../interface.js';
 import type { Head } from './head.js';
@@ -31,7 +31,11 @@ class HeadSeries implements Series {
     // The slot may have been truncated away (and reused) since the select.
     if (st.ref[this.ix] !== this.ref) return { t: NO_FLOATS, v: NO_FLOATS, histograms: [] };
     const f = st.floatsIn(this.ix, this.mint, this.maxt);
-    return { t: f.t, v: f.v, histograms: histogramsIn(st.hist.get(this.ix), this.mint, this.maxt) };
+    const histograms = histogramsIn(st.hist.get(this.ix), this.mint, this.maxt);
+    // Start timestamps: only series that ever had one keep runs.
+    const starts = st.starts.get(this.ix);
+    const sts = starts === undefined ? undefined : starts.column(f.t);
+    return sts === undefined ? { t: f.t, v: f.v, histograms } : { t: f.t, v: f.v, histograms, st: sts };
   }
 }
 
@@ -60,7 +64,11 @@ class LatestSeries implements Series {
     const hs = st.ref[this.ix] === this.ref ? histogramsIn(st.hist.get(this.ix), this.mint, this.maxt) : [];
     const k = this.k;
     if (k < 0) return { t: NO_FLOATS, v: NO_FLOATS, histograms: hs };
-    return { t: this.cols.t.subarray(k, k + 1), v: this.cols.v.subarray(k, k + 1), histograms: hs };
+    const t = this.cols.t.subarray(k, k + 1);
+    const v = this.cols.v.subarray(k, k + 1);
+    const starts = st.ref[this.ix] === this.ref ? st.starts.get(this.ix) : undefined;
+    const sts = starts === undefined ? undefined : starts.column(t);
+    return sts === undefined ? { t, v, histograms: hs } : { t, v, histograms: hs, st: sts };
   }
 }
 
@@ -86,19 +94,28 @@ export class HeadQuerier implements Querier {
     if (mint > maxt) return [];
     const refs = this.head.postings.forMatchers(p.matchers);
     const st = this.head.series;
+    // Visible slots first, sorted by rank (label order) before anything is materialised, so
+    // the sort compares numbers and the Series come out in order.
+    const ixs = new Int32Array(refs.length);
+    let n = 0;
+    for (let i = 0; i < refs.length; i++) {
+      const ix = st.slotOf(refs[i]!);
+      if (ix >= 0 && (st.flags[ix]! & F_VISIBLE) !== 0) ixs[n++] = ix;
+    }
+    throwIfAborted(p.signal);
+    if (p.sorted !== false) st.order.sort(ixs, n);
     const out: Series[] = [];
     const latest = p.latestOnly === true;
     const last = { t: 0, hi: 0, lo: 0 };
     // Newest samples of a latestOnly select: one pair of columns for all series (values
     // written as bit words, so staleness markers stay exact).
-    const cols = latest ? { t: new Float64Array(refs.length), v: new Float64Array(refs.length) } : undefined;
+    const cols = latest ? { t: new Float64Array(n), v: new Float64Array(n) } : undefined;
     const words = cols ? new Uint32Array(cols.v.buffer) : undefined;
     let k = 0;
-    for (let i = 0; i < refs.length; i++) {
+    for (let i = 0; i < n; i++) {
       if ((i & 1023) === 1023) throwIfAborted(p.signal);
-      const ref = refs[i]!;
-      const ix = st.slotOf(ref);
-      if (ix < 0 || (st.flags[ix]! & F_VISIBLE) === 0) continue;
+      const ix = ixs[i]!;
+      const ref = st.ref[ix]!;
       if (cols && words) {
         const hasFloat = st.lastFloatIn(ix, mint, maxt, last);
         if (!hasFloat && !hasHistogramIn(st.hist.get(ix), mint, maxt)) continue;
@@ -118,7 +135,6 @@ export class HeadQuerier implements Querier {
         throw new LimitError(`the query selects more than ${p.limit} series`, 'series', 422);
       }
     }
-    if (p.sorted !== false) out.sort((a, b) => labelsCompare(a.labels, b.labels));
     return out;
   }
 

@@ -14,8 +14,10 @@ import { ChunkEncoder, ENC_F64, ENC_I32 } from '../chunkenc/xor.js';
 import { decodeChunkInto, type ChunkRef } from '../chunkenc/bulk.js';
 import { ChunkTable } from './chunk-table.js';
 import { HashIndex } from './hash-index.js';
+import { SortOrder } from './sort-order.js';
 import { SymbolTable } from './symbols.js';
 import type { ExemplarRing, HistState } from './series.js';
+import type { StartRuns } from './start-times.js';
 
 /** Series flag: in the postings index (its data may be read). */
 export const F_VISIBLE = 1;
@@ -60,6 +62,8 @@ export class SeriesTable {
   readonly hist = new Map<number, HistState>();
   /** Exemplars by slot. */
   readonly exemplars = new Map<number, ExemplarRing>();
+  /** Start timestamps of float samples by slot (only series that had one). */
+  readonly starts = new Map<number, StartRuns>();
 
   ref = new Uint32Array(0);
   hash = new Uint32Array(0);
@@ -248,6 +252,7 @@ export class SeriesTable {
     this.hashIndex.remove(this.hash[ix]!, ix);
     this.hist.delete(ix);
     this.exemplars.delete(ix);
+    this.starts.delete(ix);
     this.ref[ix] = 0;
     this.flags[ix] = 0;
     this.freeSlots.push(ix);
@@ -487,6 +492,9 @@ export class SeriesTable {
 
   // ---- Read-path helpers for the query engine (kept apart from the ingest code above) ----
 
+  /** Read path: label order of the series, for sorted selects. */
+  readonly order: SortOrder = new SortOrder(this);
+
   /** Read path: `Label` objects shared between label sets, by value id (name checked). */
   private readonly pairByValue: (Label | undefined)[] = [];
 
@@ -516,6 +524,25 @@ export class SeriesTable {
       out[i] = l;
     }
     return out;
+  }
+
+  /**
+   * Compares the label sets of two slots like `labelsCompare` (names and values in order, by
+   * UTF-16 code units) without materialising them; equal symbol ids are equal strings.
+   */
+  compareSlots(a: number, b: number): number {
+    const d = this.labelData;
+    const na = this.labLen[a]!;
+    const nb = this.labLen[b]!;
+    const oa = this.labOff[a]!;
+    const ob = this.labOff[b]!;
+    const n = 2 * Math.min(na, nb);
+    for (let i = 0; i < n; i++) {
+      const x = d[oa + i]!;
+      const y = d[ob + i]!;
+      if (x !== y) return this.symbols.str(x) < this.symbols.str(y) ? -1 : 1;
+    }
+    return na - nb;
   }
 
   /**

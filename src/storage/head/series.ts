@@ -6,10 +6,11 @@ import type { FloatHistogram } from '../../model/histogram.js';
 import { CUSTOM_BUCKETS_SCHEMA } from '../../model/histogram.js';
 import type { Exemplar } from '../../model/samples.js';
 
-/** A histogram sample. */
+/** A histogram sample; `st`: its start timestamp, only when known. */
 export interface HistSample {
   readonly t: number;
   readonly h: FloatHistogram;
+  readonly st?: number;
 }
 
 /** Histogram state of a series (allocated on its first histogram). */
@@ -77,8 +78,11 @@ export class ExemplarRing {
   }
 }
 
-/** Appends a histogram sample (must be newer than `hs.maxT`). Returns true when a new chunk list was started. */
-export function appendHistogram(hs: HistState, t: number, h: FloatHistogram, chunkSamples: number): boolean {
+/**
+ * Appends a histogram sample (must be newer than `hs.maxT`) with start timestamp `st` (0:
+ * unknown). Returns true when a new chunk list was started.
+ */
+export function appendHistogram(hs: HistState, t: number, h: FloatHistogram, chunkSamples: number, st = 0): boolean {
   let cut = false;
   let last = hs.chunks[hs.chunks.length - 1];
   if (last === undefined || last.length >= chunkSamples) {
@@ -86,7 +90,7 @@ export function appendHistogram(hs: HistState, t: number, h: FloatHistogram, chu
     hs.chunks.push(last);
     cut = true;
   }
-  last.push({ t, h });
+  last.push(st !== 0 ? { t, h, st } : { t, h });
   hs.maxT = t;
   hs.last = h;
   if (t > hs.walT) {
@@ -149,7 +153,13 @@ function numsEqual(a: readonly number[], b: readonly number[]): boolean {
 /** Returns why a histogram is invalid, or undefined when it is fine. */
 export function validateHistogram(h: FloatHistogram): string | undefined {
   if (h.schema !== CUSTOM_BUCKETS_SCHEMA && (h.schema < -4 || h.schema > 8 || !Number.isInteger(h.schema))) return `invalid schema ${h.schema}`;
-  if (h.schema === CUSTOM_BUCKETS_SCHEMA && (h.customValues === undefined || h.customValues.length === 0)) return 'custom-bucket histogram without custom values';
+  if (h.schema === CUSTOM_BUCKETS_SCHEMA) {
+    // No bounds is valid: a single (-Inf, +Inf] bucket (Prometheus accepts it too).
+    const bounds = h.customValues?.length ?? 0;
+    let idx = -1;
+    for (const sp of h.positiveSpans) idx += sp.offset + sp.length;
+    if (idx > bounds) return `custom-bucket index ${idx} exceeds the ${bounds} bounds`;
+  }
   const check = (spans: FloatHistogram['positiveSpans'], buckets: readonly number[], side: string): string | undefined => {
     let n = 0;
     for (const s of spans) {

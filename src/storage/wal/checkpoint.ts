@@ -114,6 +114,8 @@ function filterRecord(
       const refs = new Uint32Array(rec.n);
       const ts = new Float64Array(rec.n);
       const vs = new Float64Array(rec.n);
+      const srcSt = rec.sts;
+      const sts = srcSt !== undefined ? new Float64Array(rec.n) : undefined;
       // Values are copied as raw 32-bit halves so the staleness NaN stays bit-exact.
       const src = new Uint32Array(rec.vs.buffer, rec.vs.byteOffset, rec.n * 2);
       const dst = new Uint32Array(vs.buffer);
@@ -126,13 +128,14 @@ function filterRecord(
           ts[m] = t;
           dst[2 * m] = src[2 * i]!;
           dst[2 * m + 1] = src[2 * i + 1]!;
+          if (sts !== undefined) sts[m] = srcSt![i]!;
           m++;
         }
       }
       counts.dropped += rec.n - m;
       if (m === 0) return null;
       counts.samples += m;
-      return { kind: 'samples', n: m, refs, ts, vs };
+      return sts !== undefined ? { kind: 'samples', n: m, refs, ts, vs, sts } : { kind: 'samples', n: m, refs, ts, vs };
     }
     case 'histograms': {
       const keep = rec.samples.filter((s) => s.t >= opts.mint && opts.keepSeries(s.ref));

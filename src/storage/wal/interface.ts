@@ -10,9 +10,13 @@ import type { Exemplar, MetricMetadata } from '../../model/samples.js';
 /** A WAL record. Series records always precede the first samples record that uses their refs. */
 export type WalRecord =
   | { readonly kind: 'series'; readonly series: readonly { readonly ref: number; readonly labels: Labels }[] }
-  /** Float samples, columnar; entries [0, n) are valid. Values are written bit-exact (stale NaN). */
-  | { readonly kind: 'samples'; readonly n: number; readonly refs: Uint32Array; readonly ts: Float64Array; readonly vs: Float64Array }
-  | { readonly kind: 'histograms'; readonly samples: readonly { readonly ref: number; readonly t: number; readonly h: FloatHistogram }[] }
+  /**
+   * Float samples, columnar; entries [0, n) are valid. Values are written bit-exact (stale NaN).
+   * `sts`: start timestamps (0 = unknown), present only when some sample has one.
+   */
+  | { readonly kind: 'samples'; readonly n: number; readonly refs: Uint32Array; readonly ts: Float64Array; readonly vs: Float64Array; readonly sts?: Float64Array }
+  /** Histogram samples; `st`: start timestamp, only when known. */
+  | { readonly kind: 'histograms'; readonly samples: readonly { readonly ref: number; readonly t: number; readonly h: FloatHistogram; readonly st?: number }[] }
   | { readonly kind: 'exemplars'; readonly exemplars: readonly { readonly ref: number; readonly e: Exemplar }[] }
   | { readonly kind: 'metadata'; readonly metadata: readonly { readonly metric: string; readonly md: MetricMetadata }[] };
 

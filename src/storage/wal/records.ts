@@ -12,6 +12,11 @@
  *               zeroThreshold, zeroCount, count, sum (f64), positive spans, negative spans
  *               (count, then zigzag offset and length), positive and negative buckets (count,
  *               f64s), customValues (u8 present flag, count, f64s).
+ * - samples with start timestamps (own type, so older readers reject rather than misread it):
+ *               a samples layout, then stMode (u8) and per sample (stMode 0) a varint that is 0
+ *               for "unknown" or 1 + zigzag(st - t), or (stMode 1, when an offset is too large)
+ *               the raw f64 start timestamp (0: unknown).
+ * - histograms with start timestamps: the histograms layout with st (f64, 0: unknown) after t.
  * - exemplars:  count, then per exemplar: ref, labels, value (f64), t (f64).
  * - metadata:   count, then per entry: metric name, type (u8 index), help, unit.
  *
@@ -26,7 +31,7 @@ import { WalCorruptionError } from './errors.js';
 import type { WalRecord } from './interface.js';
 
 /** Frame type byte of each record kind. 0 is never used (zero-filled tails are corrupt). */
-export const RECORD_TYPE = { series: 1, samples: 2, histograms: 3, exemplars: 4, metadata: 5 } as const;
+export const RECORD_TYPE = { series: 1, samples: 2, histograms: 3, exemplars: 4, metadata: 5, samplesWithStart: 6, histogramsWithStart: 7 } as const;
 
 /** Upper bound of one record's payload, checked on write and before reading. */
 export const MAX_RECORD_BYTES = 128 * 1024 * 1024;
@@ -186,6 +191,49 @@ function decodeSamples(r: ByteReader): WalRecord {
   return { kind: 'samples', n, refs, ts, vs };
 }
 
+/** Largest |st - t| written as a varint (keeps 1 + zigzag within 2^53). */
+const MAX_ST_OFFSET = 2 ** 50;
+
+function encodeStarts(w: ByteWriter, ts: Float64Array, sts: Float64Array, from: number, n: number): void {
+  let small = true;
+  for (let i = from; i < from + n; i++) {
+    const st = sts[i]!;
+    const d = st - ts[i]!;
+    if (st !== 0 && !(Number.isSafeInteger(d) && Math.abs(d) <= MAX_ST_OFFSET)) {
+      small = false;
+      break;
+    }
+  }
+  w.u8(small ? 0 : 1);
+  for (let i = from; i < from + n; i++) {
+    const st = sts[i]!;
+    if (!small) w.f64(st);
+    else if (st === 0) w.uvarint(0);
+    else {
+      const d = st - ts[i]!;
+      w.uvarint(1 + (d >= 0 ? d * 2 : -d * 2 - 1));
+    }
+  }
+}
+
+function decodeStarts(r: ByteReader, ts: Float64Array): Float64Array {
+  const mode = r.u8();
+  if (mode > 1) throw new WalCorruptionError(`invalid start timestamp mode ${mode}`, r.offset);
+  const n = ts.length;
+  const sts = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    if (mode === 1) {
+      sts[i] = r.f64();
+      continue;
+    }
+    const u = r.uvarint();
+    if (u === 0) continue;
+    const z = u - 1;
+    sts[i] = ts[i]! + (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
+  }
+  return sts;
+}
+
 function chunks<T>(arr: readonly T[], size: number): (readonly T[])[] {
   if (arr.length <= size) return [arr];
   const out: T[][] = [];
@@ -221,25 +269,29 @@ export function encodeRecord(rec: WalRecord, out: EncodedRecord[] = []): Encoded
       return out;
     case 'samples': {
       const n = Math.max(0, Math.min(rec.n, rec.refs.length, rec.ts.length, rec.vs.length));
+      const sts = rec.sts !== undefined && rec.sts.length >= n ? rec.sts : undefined;
       for (let from = 0; from < n || from === 0; from += MAX_SAMPLES_PER_RECORD) {
         const m = Math.min(MAX_SAMPLES_PER_RECORD, n - from);
-        const w = new ByteWriter(16 + m * 12);
+        const w = new ByteWriter(16 + m * (sts ? 14 : 12));
         encodeSamples(w, rec.refs, rec.ts, rec.vs, from, m);
-        out.push(finish(RECORD_TYPE.samples, w));
+        if (sts) encodeStarts(w, rec.ts, sts, from, m);
+        out.push(finish(sts ? RECORD_TYPE.samplesWithStart : RECORD_TYPE.samples, w));
         if (n === 0) break;
       }
       return out;
     }
     case 'histograms':
       for (const part of chunks(rec.samples, MAX_ENTRIES_PER_RECORD)) {
+        const withStart = part.some((s) => s.st !== undefined && s.st !== 0);
         const w = new ByteWriter(64 + part.length * 96);
         w.uvarint(part.length);
         for (const s of part) {
           w.uvarint(s.ref >>> 0);
           w.f64(s.t);
+          if (withStart) w.f64(s.st ?? 0);
           writeHistogram(w, s.h);
         }
-        out.push(finish(RECORD_TYPE.histograms, w));
+        out.push(finish(withStart ? RECORD_TYPE.histogramsWithStart : RECORD_TYPE.histograms, w));
       }
       return out;
     case 'exemplars':
@@ -300,10 +352,26 @@ function decodeBody(type: number, r: ByteReader): WalRecord {
     }
     case RECORD_TYPE.samples:
       return decodeSamples(r);
+    case RECORD_TYPE.samplesWithStart: {
+      const rec = decodeSamples(r) as WalRecord & { kind: 'samples' };
+      return { ...rec, sts: decodeStarts(r, rec.ts) };
+    }
     case RECORD_TYPE.histograms: {
       const n = r.count(20, 'histogram');
       const samples = new Array<{ ref: number; t: number; h: FloatHistogram }>(n);
       for (let i = 0; i < n; i++) samples[i] = { ref: r.uvarint(), t: r.f64(), h: readHistogram(r) };
+      return { kind: 'histograms', samples };
+    }
+    case RECORD_TYPE.histogramsWithStart: {
+      const n = r.count(28, 'histogram');
+      const samples = new Array<{ ref: number; t: number; h: FloatHistogram; st?: number }>(n);
+      for (let i = 0; i < n; i++) {
+        const ref = r.uvarint();
+        const t = r.f64();
+        const st = r.f64();
+        const h = readHistogram(r);
+        samples[i] = st !== 0 ? { ref, t, h, st } : { ref, t, h };
+      }
       return { kind: 'histograms', samples };
     }
     case RECORD_TYPE.exemplars: {

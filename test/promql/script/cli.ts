@@ -1,6 +1,7 @@
 /**
  * Runs conformance scripts from the command line:
- * `node --import tsx test/promql/script/cli.ts [file.test ...] [-v]` (default: all files).
+ * `node --import tsx test/promql/script/cli.ts [file.test ...] [-v] [--head]` (default: all files;
+ * `--head` evaluates against a real head holding the loaded data).
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -9,13 +10,14 @@ import { ScriptRunner } from './run.js';
 const dir = fileURLToPath(new URL('../../../../shared/conformance/promql/', import.meta.url));
 const args = process.argv.slice(2);
 const verbose = args.includes('-v');
+const useHead = args.includes('--head');
 const names = args.filter((a) => !a.startsWith('-'));
 const files = names.length ? names : readdirSync(dir).filter((f) => f.endsWith('.test')).sort();
 let total = 0;
 let all = 0;
 for (const f of files) {
   const t0 = Date.now();
-  const res = await new ScriptRunner().run(readFileSync(dir + f, 'utf8'));
+  const res = await new ScriptRunner(undefined, useHead).run(readFileSync(dir + f, 'utf8'));
   const pass = res.filter((r) => r.ok).length;
   total += pass;
   all += res.length;

@@ -4,7 +4,8 @@
  * series, plus the deprecated `eval_fail/eval_warn/eval_info/eval_ordered` forms.
  */
 import { parseDuration } from '../../../src/promql/parser/index.js';
-import { parseNumber, parseSeriesLine, type SeqValue, type SeriesLine } from './points.js';
+import { labelsKey } from '../../../src/model/labels.js';
+import { parseNumber, parseSeriesLine, parseStartLine, type SeqValue, type SeriesLine } from './points.js';
 
 /** `load <interval>` block. */
 export interface LoadCmd {
@@ -106,13 +107,22 @@ export function parseScript(text: string): Command[] {
     const lm = /^load(_with_nhcb)?\s+(\S+)$/.exec(line);
     if (lm) {
       const series: SeriesLine[] = [];
+      const starts = new Map<string, (number | undefined)[]>();
       while (i < lines.length && !isBlank(lines[i]!) && !isCommand(lines[i]!)) {
         const l = lines[i]!;
         i++;
         if (isComment(l)) continue;
-        // Start timestamps (`metric@st ...`) are not supported by the storage contract: skipped.
-        if (/^\s*\S*\}?@st\s/.test(l)) continue;
+        // `metric@st ...`: start timestamps of the same block's series with these labels.
+        if (/^\s*\S*\}?@st\s/.test(l)) {
+          const st = parseStartLine(l, parseTime);
+          starts.set(labelsKey(st.labels), st.starts);
+          continue;
+        }
         series.push(parseSeriesLine(l));
+      }
+      for (const s of series) {
+        const st = starts.get(labelsKey(s.labels));
+        if (st) s.starts = st;
       }
       cmds.push({ kind: 'load', line: lineNo, interval: parseTime(lm[2]!), withNhcb: !!lm[1], series });
       continue;

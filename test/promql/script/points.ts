@@ -18,6 +18,11 @@ export type SeqValue =
 export interface SeriesLine {
   labels: Labels;
   values: SeqValue[];
+  /**
+   * From the block's `metric@st ...` line: each sample's start timestamp relative to its own
+   * timestamp (ms), `undefined` where omitted (`_`: no start timestamp).
+   */
+  starts?: (number | undefined)[];
 }
 
 const NUM = String.raw`[-+]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[iI][nN][fF]|[nN][aA][nN])`;
@@ -211,14 +216,62 @@ function splitSeries(line: string): [string, string] {
   return [line.slice(0, i), line.slice(i)];
 }
 
-/** Parses `metric{l="v"} values`. */
-export function parseSeriesLine(line: string): SeriesLine {
+const DUR = String.raw`(?:(?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w|y))+|\d+(?:\.\d+)?)`;
+const START_RE = new RegExp(`^([+-]?)(${DUR})(?:([+-])(${DUR}))?(?:x(\\d+))?$`);
+
+/**
+ * Expands the values of a `metric@st` line: durations relative to each sample's timestamp, in
+ * the series notation (`-30s-1mx2` is -30s, -90s, -150s; `-1mx3` repeats -1m; `_` omits).
+ */
+export function parseStartValues(s: string, parseDur: (d: string) => number): (number | undefined)[] {
+  const out: (number | undefined)[] = [];
+  for (const tok of tokenizeValues(s)) {
+    if (tok === '_') {
+      out.push(undefined);
+      continue;
+    }
+    const om = /^_x(\d+)$/.exec(tok);
+    if (om) {
+      for (let i = 0; i < Number(om[1]); i++) out.push(undefined);
+      continue;
+    }
+    const m = START_RE.exec(tok);
+    if (!m) throw new Error(`bad start timestamp ${JSON.stringify(tok)}`);
+    let cur = parseDur(m[2]!) * (m[1] === '-' ? -1 : 1);
+    const inc = m[4] !== undefined ? parseDur(m[4]) * (m[3] === '-' ? -1 : 1) : 0;
+    const n = m[5] !== undefined ? Number(m[5]) : 0;
+    out.push(cur);
+    for (let i = 1; i <= n; i++) {
+      cur += inc;
+      out.push(cur);
+    }
+  }
+  return out;
+}
+
+/** Parses `metric{l="v"}@st values` (see {@link parseStartValues}). */
+export function parseStartLine(line: string, parseDur: (d: string) => number): { labels: Labels; starts: (number | undefined)[] } {
   const [desc, rest] = splitSeries(line.trim());
+  let d = desc;
+  let r = rest;
+  if (d.endsWith('@st')) d = d.slice(0, -3);
+  else if (r.startsWith('@st')) r = r.slice(3);
+  else throw new Error(`not a start timestamp line: ${line}`);
+  return { labels: descriptorLabels(d), starts: parseStartValues(r, parseDur) };
+}
+
+function descriptorLabels(desc: string): Labels {
   const ms = /^\{\s*\}$/.test(desc) ? [] : parseMetricSelector(desc);
   const obj: Record<string, string> = {};
   for (const m of ms) {
     if (m.type !== '=') throw new Error(`series descriptor must use '=' matchers: ${desc}`);
     obj[m.name] = m.value;
   }
-  return { labels: labelsFrom(obj), values: parseValues(rest) };
+  return labelsFrom(obj);
+}
+
+/** Parses `metric{l="v"} values`. */
+export function parseSeriesLine(line: string): SeriesLine {
+  const [desc, rest] = splitSeries(line.trim());
+  return { labels: descriptorLabels(desc), values: parseValues(rest) };
 }

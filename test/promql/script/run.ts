@@ -268,10 +268,11 @@ async function headCopy(mem: MemoryStorage): Promise<Queryable> {
     let ref = 0;
     while (i < d.t.length || j < d.histograms.length) {
       if (j >= d.histograms.length || (i < d.t.length && d.t[i]! <= d.histograms[j]!.t)) {
-        ref = app.append(ref, s.labels, d.t[i]!, d.v[i]!);
+        ref = app.append(ref, s.labels, d.t[i]!, d.v[i]!, d.st?.[i]);
         i++;
       } else {
-        ref = app.appendHistogram(ref, s.labels, d.histograms[j]!.t, d.histograms[j]!.h);
+        const hp = d.histograms[j]!;
+        ref = app.appendHistogram(ref, s.labels, hp.t, hp.h, hp.st);
         j++;
       }
     }
@@ -333,8 +334,10 @@ export class ScriptRunner {
     for (const s of cmd.series) {
       s.values.forEach((v, i) => {
         const t = i * cmd.interval;
-        if (v.kind === 'float') this.storage.addFloat(s.labels, t, v.v);
-        else if (v.kind === 'hist') this.storage.addHistogram(s.labels, t, v.h);
+        const rel = s.starts?.[i];
+        const st = rel === undefined ? 0 : t + rel;
+        if (v.kind === 'float') this.storage.addFloat(s.labels, t, v.v, st);
+        else if (v.kind === 'hist') this.storage.addHistogram(s.labels, t, v.h, st);
       });
     }
     if (cmd.withNhcb) this.loadNhcb(cmd);

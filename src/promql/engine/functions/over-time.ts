@@ -7,9 +7,9 @@
  */
 import type { FPoint, RangeSeries, Sample, Vector } from '../values.js';
 import type { PosRange } from '../../parser/ast.js';
-import { CounterResetHint, type FloatHistogram } from '../../../model/histogram.js';
+import type { FloatHistogram } from '../../../model/histogram.js';
 import type { FunctionContext, FunctionImpl } from './contract.js';
-import { addHistograms, scaleHistogram } from './native-histogram.js';
+import { histogramMean, histogramSum, type HistogramAggNotes } from '../histogram-kahan.js';
 import { MSG, argPos, floatsOnly, fsample, hsample, kahanSumInc, metricName, scalarArg, seriesArg, withPos } from './util.js';
 
 /**
@@ -126,26 +126,28 @@ function floatOrHistogramOverTime(
   };
 }
 
+function histogramNotes(s: RangeSeries, ctx: FunctionContext, pos: PosRange): HistogramAggNotes {
+  return {
+    mixedSchemas: () => ctx.annotations.warn(withPos(ctx, MSG.mixedExpCustom(metricName(s.metric)), pos)),
+    reconciled: () => ctx.annotations.info(withPos(ctx, 'PromQL info: mismatched custom buckets were reconciled during aggregation', pos)),
+    conflictingResets: () => ctx.annotations.warn(withPos(ctx, 'PromQL warning: conflicting counter resets during histogram aggregation', pos)),
+  };
+}
+
 function histogramSumOf(s: RangeSeries, ctx: FunctionContext, pos: PosRange): FloatHistogram | undefined {
-  const name = metricName(s.metric);
-  const hints = new Set(s.histograms.map((p) => p.h.counterResetHint));
-  if (hints.has(CounterResetHint.Yes) && hints.has(CounterResetHint.No)) {
-    ctx.annotations.warn(withPos(ctx, 'PromQL warning: conflicting counter resets during histogram aggregation', pos));
-  }
-  let acc = s.histograms[0]!.h;
-  for (let i = 1; i < s.histograms.length; i++) {
-    const next = addHistograms(acc, s.histograms[i]!.h, { ctx, pos, name, op: 'aggregation' });
-    if (!next) return undefined;
-    acc = next;
-  }
-  return acc;
+  return histogramSum(
+    s.histograms.map((p) => p.h),
+    histogramNotes(s, ctx, pos),
+  );
 }
 
 /** `avg_over_time(v range-vector)`. */
-export const avgOverTime: FunctionImpl = floatOrHistogramOverTime(floatMean, (s, ctx, pos) => {
-  const sum = histogramSumOf(s, ctx, pos);
-  return sum ? scaleHistogram(sum, 1 / s.histograms.length, false) : undefined;
-});
+export const avgOverTime: FunctionImpl = floatOrHistogramOverTime(floatMean, (s, ctx, pos) =>
+  histogramMean(
+    s.histograms.map((p) => p.h),
+    histogramNotes(s, ctx, pos),
+  ),
+);
 
 /** `sum_over_time(v range-vector)`. */
 export const sumOverTime: FunctionImpl = floatOrHistogramOverTime(floatSum, histogramSumOf);

@@ -11,6 +11,7 @@ import type { PosRange } from '../../parser/ast.js';
 import { CounterResetHint, type FloatHistogram } from '../../../model/histogram.js';
 import { anchoredPoints, extendedRate } from './extended.js';
 import { addHistograms, histogramDelta, histogramIsCounterReset, histogramsEqual, scaleHistogram } from './native-histogram.js';
+import { isStartReset, mergedStarts, startAwareFloatIncrease, startAwareHistogramIncrease, warnOverlaps } from './start-time.js';
 import {
   MSG,
   argPos,
@@ -98,22 +99,39 @@ export function histogramRangeDelta(
 ): FloatHistogram | undefined {
   const hs = s.histograms;
   const n = hs.length;
-  if (n < 2) return undefined;
+  // With start timestamps one sample can be enough (a zero point at its start).
+  if (n < 2 && !(opts.isCounter && s.hst && n === 1)) return undefined;
   const name = metricName(s.metric);
   const gauge = (h: FloatHistogram): boolean => h.counterResetHint === CounterResetHint.Gauge;
   if (opts.isCounter && hs.some((p) => gauge(p.h))) ctx.annotations.warn(withPos(ctx, MSG.notCounter(name), pos));
   if (!opts.isCounter && hs.some((p) => !gauge(p.h))) ctx.annotations.warn(withPos(ctx, MSG.notGauge(name), pos));
-  const custom = hs.map((p) => p.h.schema === -53);
+  // A reset right after the first sample leaves only its count in play (for the extrapolation),
+  // so its bucket layout need not match the others' (as in Prometheus).
+  const skipFirst = opts.isCounter && n > 1 && histogramIsCounterReset(hs[0]!.h, hs[1]!.h);
+  const custom = hs.slice(skipFirst ? 1 : 0).map((p) => p.h.schema === -53);
   if (custom.some((c) => c) && custom.some((c) => !c)) {
     ctx.annotations.warn(withPos(ctx, MSG.mixedExpCustom(name), pos));
     return undefined;
   }
+  if (opts.isCounter && s.hst) {
+    const hst = s.hst;
+    warnOverlaps(hs, hst, s, ctx, pos);
+    const ops = {
+      delta: (a: FloatHistogram, b: FloatHistogram) => histogramDelta(a, b, ctx, pos, name),
+      add: addHistograms,
+      isReset: histogramIsCounterReset,
+      scale: (h: FloatHistogram, f: number) => scaleHistogram(h, f, true),
+    };
+    return startAwareHistogramIncrease(hs, hst, ctx.rangeStart, ctx.rangeEnd, opts.isRate, ops, (r, ft, lt, k, fv) =>
+      extrapolationFactor(r, ft, lt, k, ctx.rangeStart, ctx.rangeEnd, fv, opts.isRate),
+    );
+  }
   const first = hs[0]!;
   const last = hs[n - 1]!;
-  let result = histogramDelta(last.h, first.h, ctx, pos, name);
+  let result = skipFirst ? last.h : histogramDelta(last.h, first.h, ctx, pos, name);
   if (!result) return undefined;
   if (opts.isCounter) {
-    for (let i = 1; i < n; i++) {
+    for (let i = skipFirst ? 2 : 1; i < n; i++) {
       const prev = hs[i - 1]!.h;
       if (!histogramIsCounterReset(prev, hs[i]!.h)) continue;
       const added: FloatHistogram | undefined = addHistograms(result, prev);
@@ -152,9 +170,16 @@ function extrapolatedRate(isCounter: boolean, isRate: boolean): FunctionImpl {
       const h = histogramRangeDelta(s, ctx, pos, { isCounter, isRate });
       return h ? [hsample(s.metric, ctx.ts, h, true)] : [];
     }
-    const v = extrapolatedFloatDelta(s.floats, ctx.rangeStart, ctx.rangeEnd, isCounter, isRate);
+    const v = isCounter && s.fst ? startAwareFloatDelta(s, s.fst, ctx, pos, isRate) : extrapolatedFloatDelta(s.floats, ctx.rangeStart, ctx.rangeEnd, isCounter, isRate);
     return v === undefined ? [] : [fsample(s.metric, ctx.ts, v, true)];
   };
+}
+
+function startAwareFloatDelta(s: RangeSeries, fst: readonly number[], ctx: FunctionContext, pos: PosRange, isRate: boolean): number | undefined {
+  warnOverlaps(s.floats, fst, s, ctx, pos);
+  return startAwareFloatIncrease(s.floats, fst, ctx.rangeStart, ctx.rangeEnd, isRate, (r, ft, lt, k, fv) =>
+    extrapolationFactor(r, ft, lt, k, ctx.rangeStart, ctx.rangeEnd, fv, isRate),
+  );
 }
 
 /** `rate(v range-vector)`. */
@@ -174,8 +199,10 @@ function instantValue(isRate: boolean): FunctionImpl {
     const interval = last.t - prev.t;
     if (interval === 0) return [];
     const pos = argPos(exprs, 0);
+    // A start timestamp after the previous sample is a reset just like a drop in value.
+    const stReset = isRate && isStartReset(prev.t, prev.st, last.t, last.st);
     if (prev.h === undefined && last.h === undefined) {
-      let v = isRate && last.f! < prev.f! ? last.f! : last.f! - prev.f!;
+      let v = isRate && (last.f! < prev.f! || stReset) ? last.f! : last.f! - prev.f!;
       if (isRate) v /= interval / 1000;
       return [fsample(s.metric, ctx.ts, v, true)];
     }
@@ -191,7 +218,7 @@ function instantValue(isRate: boolean): FunctionImpl {
     if (!isRate && (prev.h.counterResetHint !== gaugeHint || last.h.counterResetHint !== gaugeHint)) {
       ctx.annotations.warn(withPos(ctx, MSG.notGauge(name), pos));
     }
-    const reset = isRate && histogramIsCounterReset(prev.h, last.h);
+    const reset = isRate && (stReset || histogramIsCounterReset(prev.h, last.h));
     const d = reset ? last.h : histogramDelta(last.h, prev.h, ctx, pos, name);
     if (!d) return [];
     const out = isRate ? scaleHistogram(d, 1000 / interval, true) : scaleHistogram(d, 1, true);
@@ -199,7 +226,7 @@ function instantValue(isRate: boolean): FunctionImpl {
   };
 }
 
-type Pt = { t: number; f?: number; h?: FloatHistogram };
+type Pt = { t: number; f?: number; h?: FloatHistogram; st: number };
 
 function lastTwo(s: RangeSeries): [Pt, Pt] | undefined {
   const fs = s.floats;
@@ -207,13 +234,17 @@ function lastTwo(s: RangeSeries): [Pt, Pt] | undefined {
   if (fs.length + hs.length < 2) return undefined;
   let i = fs.length - 1;
   let j = hs.length - 1;
+  const fst = s.fst;
+  const hst = s.hst;
   const pick = (): Pt => {
     if (j < 0 || (i >= 0 && fs[i]!.t >= hs[j]!.t)) {
+      const st = fst !== undefined ? fst[i]! : 0;
       const p = fs[i--]!;
-      return { t: p.t, f: p.f };
+      return { t: p.t, f: p.f, st };
     }
+    const st = hst !== undefined ? hst[j]! : 0;
     const p = hs[j--]!;
-    return { t: p.t, h: p.h };
+    return { t: p.t, h: p.h, st };
   };
   const last = pick();
   const prev = pick();
@@ -320,11 +351,14 @@ export const resets: FunctionImpl = (args, _exprs, ctx) => {
   if (!s) return [];
   const pts = ctx.anchored ? anchoredPoints(s, ctx) : mergedPoints(s);
   if (!pts || pts.length === 0) return [];
+  const sts = ctx.anchored ? undefined : mergedStarts(s);
   let count = 0;
   for (let i = 1; i < pts.length; i++) {
     const a = pts[i - 1]!;
     const b = pts[i]!;
-    if (a.h === undefined && b.h === undefined) {
+    if (sts && isStartReset(a.t, sts[i - 1]!, b.t, sts[i]!)) {
+      count++;
+    } else if (a.h === undefined && b.h === undefined) {
       if (b.f < a.f) count++;
     } else if (a.h === undefined || b.h === undefined) {
       count++;
