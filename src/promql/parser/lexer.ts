@@ -301,7 +301,6 @@ function lexString(input: string, start: number): Token {
     }
     const e = input[i + 1];
     if (e === undefined) throw new LexError('unterminated quoted string', start, n);
-    const escStart = i;
     i += 2;
     switch (e) {
       case 'a': flush(); out += '\x07'; break;
@@ -314,13 +313,13 @@ function lexString(input: string, start: number): Token {
       case '\\': flush(); out += '\\'; break;
       case '"':
       case "'":
-        if (e !== q) throw new LexError(`unknown escape sequence U+${hex4(e.charCodeAt(0))} '${e}'`, escStart, i);
+        if (e !== q) throw new LexError(`unknown escape sequence U+${hex4(e.charCodeAt(0))} '${e}'`, start, i);
         flush();
         out += e;
         break;
       case 'x': {
         const h = input.slice(i, i + 2);
-        if (!/^[0-9a-fA-F]{2}$/.test(h)) throw new LexError(`invalid character ${JSON.stringify(input[i] ?? '')} in escape sequence`, escStart, i + 2);
+        if (!/^[0-9a-fA-F]{2}$/.test(h)) throw new LexError(`invalid character ${JSON.stringify(input[i] ?? '')} in escape sequence`, start, i + 2);
         (bytes ??= []).push(parseInt(h, 16));
         i += 2;
         break;
@@ -329,9 +328,9 @@ function lexString(input: string, start: number): Token {
       case 'U': {
         const len = e === 'u' ? 4 : 8;
         const h = input.slice(i, i + len);
-        if (h.length !== len || !/^[0-9a-fA-F]+$/.test(h)) throw new LexError(`invalid character in escape sequence`, escStart, i + len);
+        if (h.length !== len || !/^[0-9a-fA-F]+$/.test(h)) throw new LexError(`invalid character in escape sequence`, start, i + len);
         const cp = parseInt(h, 16);
-        if (cp > 0x10ffff || (cp >= 0xd800 && cp < 0xe000)) throw new LexError('escape sequence is an invalid Unicode code point', escStart, i + len);
+        if (cp > 0x10ffff || (cp >= 0xd800 && cp < 0xe000)) throw new LexError('escape sequence is an invalid Unicode code point', start, i + len);
         flush();
         out += String.fromCodePoint(cp);
         i += len;
@@ -340,14 +339,14 @@ function lexString(input: string, start: number): Token {
       default:
         if (e >= '0' && e <= '7') {
           const o = input.slice(i - 1, i + 2);
-          if (!/^[0-7]{3}$/.test(o)) throw new LexError('invalid character in escape sequence', escStart, i + 2);
+          if (!/^[0-7]{3}$/.test(o)) throw new LexError('invalid character in escape sequence', start, i + 2);
           const v = parseInt(o, 8);
-          if (v > 255) throw new LexError('octal escape value > 255', escStart, i + 2);
+          if (v > 255) throw new LexError('octal escape value > 255', start, i + 2);
           (bytes ??= []).push(v);
           i += 2;
           break;
         }
-        throw new LexError(`unknown escape sequence U+${hex4(input.codePointAt(i - 1) ?? 0)} '${String.fromCodePoint(input.codePointAt(i - 1) ?? 0)}'`, escStart, i);
+        throw new LexError(`unknown escape sequence U+${hex4(input.codePointAt(i - 1) ?? 0)} '${String.fromCodePoint(input.codePointAt(i - 1) ?? 0)}'`, start, i);
     }
   }
   flush();

@@ -1,3 +1,4 @@
+import { parseExpr } from '../../../src/promql/parser/index.js';
 import { describe, expect, it } from 'vitest';
 import { isValidUtf8, LexError, tokenize } from '../../../src/promql/parser/lexer.js';
 import { formatDuration, parseDuration, evalDurationExpr } from '../../../src/promql/parser/duration.js';
@@ -59,6 +60,8 @@ describe('lexer', () => {
 
   it('rejects bad escapes and unterminated strings', () => {
     expect(() => tokenize(String.raw`"\."`)).toThrow(/unknown escape sequence U\+002E '.'/);
+    // Like Prometheus, an escape error points at the start of the string, not at the escape.
+    expect(() => parseExpr(String.raw`label_replace(up, "a", "$1", "b", "(v[0-9]*\.)")`)).toThrow(/^1:35: parse error: unknown escape sequence/);
     expect(() => tokenize(String.raw`"\'"`)).toThrow(/unknown escape sequence/);
     expect(() => tokenize('"abc')).toThrow(/unterminated quoted string/);
     expect(() => tokenize('"a\nb"')).toThrow(/unterminated quoted string/);
