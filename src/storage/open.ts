@@ -1,12 +1,15 @@
 /**
  * Opens the storage: the WAL in `<dir>/wal`, replayed into a new {@link Head} that logs to it,
- * plus a periodic retention task (head truncation, then a WAL checkpoint).
+ * plus a periodic retention task (head truncation, then a WAL checkpoint). The directory is
+ * locked (`<dir>/lock`) while open, so two processes never write one WAL.
  */
+import { mkdir } from 'node:fs/promises';
 import { Counter, type Registry } from 'prom-client';
 import { systemClock, type Clock } from '../model/clock.js';
 import { ValidationError } from '../model/errors.js';
 import { nopLogger, type Logger } from '../model/logger.js';
 import { Head, type HeadOptions } from './head/index.js';
+import { lockStorageDir } from './lock.js';
 import type { CheckpointStats } from './wal/checkpoint.js';
 import { getOrCreate } from './wal/metrics.js';
 import type { WalRecord } from './wal/interface.js';
@@ -88,7 +91,15 @@ export async function openStorage<H extends ReplayableHead = Head>(opts: OpenSto
   const truncations = counter('vigil_wal_truncations_total', 'Retention runs (head truncation + WAL checkpoint) that succeeded.');
   const truncationsFailed = counter('vigil_wal_truncations_failed_total', 'Retention runs (head truncation + WAL checkpoint) that failed.');
 
-  const wal = await Wal.open(opts.dir, { fsync: opts.fsync, segmentBytes: opts.segmentBytes, registry, logger });
+  await mkdir(opts.dir, { recursive: true });
+  const lock = await lockStorageDir(opts.dir, logger);
+  let wal: Wal;
+  try {
+    wal = await Wal.open(opts.dir, { fsync: opts.fsync, segmentBytes: opts.segmentBytes, registry, logger });
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
   const headOpts: HeadOptions = { retentionMs: opts.retentionMs, clock, wal, registry, logger, ...opts.head };
   let head: H;
   let replay: ReplayStats;
@@ -98,6 +109,7 @@ export async function openStorage<H extends ReplayableHead = Head>(opts: OpenSto
     head.truncate(clock.now() - opts.retentionMs);
   } catch (err) {
     await wal.close().catch(() => {});
+    await lock.release();
     throw err;
   }
 
@@ -141,7 +153,11 @@ export async function openStorage<H extends ReplayableHead = Head>(opts: OpenSto
       try {
         await head.close();
       } finally {
-        await wal.close();
+        try {
+          await wal.close();
+        } finally {
+          await lock.release();
+        }
       }
     })());
 
