@@ -27,7 +27,8 @@ export type SeriesValue =
   | { readonly kind: 'float'; readonly v: number }
   | { readonly kind: 'stale' }
   | { readonly kind: 'missing' }
-  | { readonly kind: 'histogram'; readonly h: FloatHistogram };
+  /** `hintExplicit`: the literal wrote `counter_reset_hint` (test scripts compare it only then). */
+  | { readonly kind: 'histogram'; readonly h: FloatHistogram; readonly hintExplicit: boolean };
 
 /** One sample placed in time (missing values are left out). */
 export interface SeriesPoint {
@@ -74,13 +75,14 @@ export function parseSeriesNumber(s: string): number | undefined {
   return neg ? -v : v;
 }
 
-interface Token {
+/** A token of a values string and its offset. */
+export interface Token {
   readonly text: string;
   readonly offset: number;
 }
 
 /** Splits a values string on whitespace, keeping `{{…}}` groups (with suffixes) in one token. */
-function tokenize(s: string, base: number): Token[] {
+export function tokenizeSeriesValues(s: string, base = 0): Token[] {
   const out: Token[] = [];
   let i = 0;
   while (i < s.length) {
@@ -194,8 +196,9 @@ function expandHistogram(tok: Token, out: SeriesValue[]): void {
   const m = /^\{\{(.*?)\}\}(?:([+-])\{\{(.*?)\}\})?(?:x(\d+))?$/s.exec(tok.text);
   if (!m) throw new SeriesNotationError(`bad histogram value ${JSON.stringify(tok.text)}`, tok.offset);
   const first = parseHistogramLiteral(m[1]!, tok.offset + 2);
+  const hintExplicit = /\bcounter_reset_hint\s*:/.test(m[1]!);
   if (m[2] !== undefined && m[4] === undefined) throw new SeriesNotationError(`histogram increment needs a repeat count (xN): ${JSON.stringify(tok.text)}`, tok.offset);
-  out.push({ kind: 'histogram', h: first });
+  out.push({ kind: 'histogram', h: first, hintExplicit });
   if (m[4] === undefined) return;
   const n = Number(m[4]);
   checkCount(n, out.length, tok.offset);
@@ -208,7 +211,7 @@ function expandHistogram(tok: Token, out: SeriesValue[]): void {
       if (!next) throw new SeriesNotationError(`incompatible histograms in ${JSON.stringify(tok.text)}`, tok.offset);
       cur = { ...next, counterResetHint: first.counterResetHint };
     }
-    out.push({ kind: 'histogram', h: cur });
+    out.push({ kind: 'histogram', h: cur, hintExplicit });
   }
 }
 
@@ -219,7 +222,7 @@ function expandHistogram(tok: Token, out: SeriesValue[]): void {
 export function expandSeriesValues(text: string, offset = 0): SeriesValue[] {
   if (text.length > MAX_SERIES_TEXT) throw new SeriesNotationError(`series values too long (${text.length} > ${MAX_SERIES_TEXT} characters)`, offset);
   const out: SeriesValue[] = [];
-  for (const tok of tokenize(text, offset)) {
+  for (const tok of tokenizeSeriesValues(text, offset)) {
     const t = tok.text;
     if (t.startsWith('{{')) {
       expandHistogram(tok, out);
@@ -293,7 +296,7 @@ export function placeSeriesValues(values: readonly SeriesValue[], stepMs: number
 }
 
 /** Index just after the series descriptor (outside quotes and braces) in `line`. */
-function descriptorEnd(line: string): number {
+export function seriesDescriptorEnd(line: string): number {
   let depth = 0;
   let quote: string | null = null;
   for (let i = 0; i < line.length; i++) {
@@ -342,7 +345,7 @@ export function parseSeriesLine(line: string): SeriesLine {
   if (line.length > MAX_SERIES_TEXT) throw new SeriesNotationError(`series line too long (${line.length} > ${MAX_SERIES_TEXT} characters)`, 0);
   const lead = line.length - line.trimStart().length;
   const body = line.trim();
-  const end = descriptorEnd(body);
+  const end = seriesDescriptorEnd(body);
   const labels = parseSeriesLabels(body.slice(0, end));
   return { labels, values: expandSeriesValues(body.slice(end), lead + end) };
 }
