@@ -55,7 +55,8 @@ const train = Array.from({ length: 8 }, (_, s) => {
   let x = 0;
   return Float64Array.from({ length: 3000 }, (_, i) => (x += r() - 0.5) + 10 * Math.sin(i / (20 + s)));
 });
-const weights = trainForecaster({ series: train, window: W, horizons: [12, 48, 240], quantiles: [0.1, 0.5, 0.9], stride: 8, irls: 2 });
+// sorted/experts as the shipped model has them (a fit this small would otherwise get the single model).
+const weights = trainForecaster({ series: train, window: W, horizons: [12, 48, 240], quantiles: [0.1, 0.5, 0.9], stride: 8, irls: 2, sorted: [12], experts: [2, 3] });
 const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-models-'));
 writeFileSync(join(dir, 'bench.onnx'), encodeForecaster(weights, STEP, 'synthetic'));
 const models = new ModelRegistry({ modelDir: dir });

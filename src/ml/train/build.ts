@@ -9,6 +9,7 @@ import { anomalyGraph, forecasterGraph, type AnomalyWeights, type ForecasterWeig
 import { META } from '../model.js';
 import { DEFAULT_CONTEXT_SIGNAL, DEFAULT_DETECTOR, type DetectorParams } from '../online.js';
 import { ANOMALY_METHOD } from './anomaly-card.js';
+import { FORECASTER_ARCHITECTURE } from './forecaster-card.js';
 import { loadNabCorpus } from '../nab/corpus.js';
 import { gridSeriesFromNab } from './data.js';
 import { trainForecaster } from './forecaster.js';
@@ -45,7 +46,7 @@ export interface BuildResult {
 /** Encodes the forecaster. */
 export function encodeForecaster(w: ForecasterWeights, stepMs: number, trainedOn: string): Uint8Array {
   return encodeModel(forecasterGraph(w), {
-    docString: 'vigil forecaster: NLinear-style ridge window model with calibrated residual quantiles',
+    docString: 'vigil forecaster: six trend-preserving linear window models gated by two window statistics, calibrated residual quantiles',
     metadata: {
       [META.kind]: 'forecaster',
       [META.window]: String(w.window),
@@ -127,26 +128,7 @@ same bytes.`;
 function forecasterCard(size: number, samples: number, series: number, trained: string, acc?: string): string {
   return `# forecaster (models/forecaster.onnx, ${size} bytes)
 
-**Architecture.** NLinear-style linear window model with a trend-preserving constraint: the
-window is normalised per series inside the graph (\`xn = (x − last) / scale\`, scale = mean
-absolute first difference + 1e-3·mean|x|, so float32 inputs of 1e9–1e11 bytes lose nothing: the
-model only sees differences to the last value), one weight matrix maps the
-${FORECASTER_SPEC.window} normalised points to all horizons at once (no intercept), and the band
-comes from calibrated residual quantiles per horizon (empirical quantiles of normalised
-residuals on a held-out slice; the median offset is 0, lower/upper offsets are clamped to ≤ 0 /
-≥ 0), added in normalised units and scaled back. The weights are fitted per horizon by
-iteratively reweighted least squares for the L1 loss (4 closed-form ridge solves, λ = 10, on the
-window compressed to the newest 36 points plus 12-point block means) **under the equality
-constraint Σᵢ A[i,h]·(i − (W−1)) = h**: a straight line of any slope and offset is then forecast
-exactly as its linear extrapolation at every horizon (a filling disk is forecast to keep
-filling), while the remaining freedom learns mean reversion, daily seasonality and which part
-of the window the slope is read from (DLinear's point that trend must be handled explicitly).
-The earlier unconstrained fit regressed lines toward their window mean (a steady decline from
-5000 by 10 per step, last value 2130, was forecast at 2337 / 2976 / 2443 for 1h / 4h / 24h;
-now 2010 / 1650 / −750, the extrapolation). Why a linear window model: they are the strong,
-cheap baseline of recent forecasting work (DLinear/NLinear match or beat transformer models on
-long-horizon benchmarks), they fit in closed form (deterministic, seconds), and inference is one
-MatMul: 10k series × ${FORECASTER_SPEC.window} points is a few ms.
+${FORECASTER_ARCHITECTURE}
 
 **Synthetic data** (\`src/ml/train/synthetic.ts\`, seed ${FORECASTER_SYNTHETIC.seed}):
 ${FORECASTER_SYNTHETIC.count} series of ${FORECASTER_SYNTHETIC.length} points cycling four kinds — linear trend, trend +
@@ -154,8 +136,8 @@ daily sine (period ${FORECASTER_SYNTHETIC.period}), random walk with drift, piec
 with levels 10¹–10¹¹ (log-uniform), slopes ±(1e-5…1e-3)·level per step (sign alternating),
 Gaussian noise 0.05–2× the slope and seasonal amplitude 5–100× the slope. They complement NAB
 (mostly mean-reverting) with the trends infrastructure metrics show; the constraint alone
-already guarantees exact extrapolation of lines (with or without them NAB accuracy moves by
-< 0.01 in the ratios below).
+already guarantees exact extrapolation of lines, but the experts learn from them too (without
+them the 1 h gMAE/PL / MAE/PL were 0.760 / 0.779 instead of 0.709 / 0.746 in the 3-expert step).
 
 | | |
 |---|---|
