@@ -8,7 +8,7 @@ import { CounterResetHint } from '../../model/histogram.js';
 import { assertNever } from '../../model/errors.js';
 import { EMPTY_LABELS, LabelsBuilder, METRIC_NAME, labelsGet, labelsKey, type Labels } from '../../model/labels.js';
 import { isStaleNaN } from '../../model/samples.js';
-import type { Querier } from '../../storage/interface.js';
+import type { Querier, Series } from '../../storage/interface.js';
 import type { AggregateExpr, BinaryExpr, Call, Expr, MatrixSelector, PosRange, SubqueryExpr, VectorMatching, VectorSelector } from '../parser/ast.js';
 import { functionReturnType } from '../parser/functions.js';
 import { aggregateStep, type AggregateNotes } from './aggregate.js';
@@ -21,7 +21,7 @@ import { formatFloat } from './format.js';
 import { startTimestampSteps } from './start-timestamp.js';
 import { kernelCall, needsGeneralPath, runKernel, type KernelCall } from './range-kernels.js';
 import { FUSABLE_OPS, FusedAggregator } from './fused-aggregate.js';
-import { extendedWindowOf, lastAtOrBefore, loadSeries, pickInstant, pickSmoothed, toRangeSeries, windowOf, type LoadedSeries, type SmoothedProblem } from './selectors.js';
+import { extendedWindowOf, lastAtOrBefore, loaded, pickInstant, pickSmoothed, selectSeries, toRangeSeries, windowOf, type LoadedSeries, type SmoothedProblem } from './selectors.js';
 import { Annotations, QueryError, type Matrix, type RangeSeries, type Sample, type Vector } from './values.js';
 
 /** Query-wide state shared by all evaluators of one query. */
@@ -228,9 +228,17 @@ export class Evaluator {
 
   /** Selects the series of a selector for this evaluator's range (plus `extra` ms before). */
   private select(vs: VectorSelector, before: number, after = 0, latestOnly = false): LoadedSeries[] {
+    return this.selectLazy(vs, before, after, latestOnly).map(loaded);
+  }
+
+  /**
+   * {@link select} without decoding: for loops that decode ({@link loaded}) and drop one series
+   * at a time, so a large select does not keep every series' columns alive to the end.
+   */
+  private selectLazy(vs: VectorSelector, before: number, after = 0, latestOnly = false): Series[] {
     const lo = (vs.at ?? this.start) - vs.offset;
     const hi = (vs.at ?? this.end) - vs.offset;
-    const series = loadSeries(this.ctx.querier, vs.matchers, lo - before, hi + after, this.ctx.signal, latestOnly);
+    const series = selectSeries(this.ctx.querier, vs.matchers, lo - before, hi + after, this.ctx.signal, latestOnly);
     this.ctx.stats.series += series.length;
     return series;
   }
@@ -243,11 +251,12 @@ export class Evaluator {
     const lookback = this.ctx.lookbackDelta;
     // One step (or all steps pinned by `@`): only each series' newest sample is needed.
     const oneRef = this.steps.length === 1 || vs.at !== null;
-    const series = this.select(vs, lookback, vs.smoothed ? lookback : 0, oneRef && !vs.smoothed);
+    const series = this.selectLazy(vs, lookback, vs.smoothed ? lookback : 0, oneRef && !vs.smoothed);
     const out: Vector[] = this.steps.map(() => []);
     let n = 0;
-    for (const s of series) {
+    for (const sr of series) {
       this.checkpoint();
+      const s = loaded(sr);
       for (let i = 0; i < this.steps.length; i++) {
         const ts = this.steps[i]!;
         const ref = (vs.at ?? ts) - vs.offset;
@@ -444,19 +453,21 @@ export class Evaluator {
   private fusedSelectorAggregate(e: AggregateExpr, vs: VectorSelector): EvalResult | undefined {
     if (vs.smoothed) return undefined;
     const lookback = this.ctx.lookbackDelta;
-    const series = this.select(vs, lookback, 0, this.steps.length === 1 || vs.at !== null);
-    if (series.some((s) => s.hs.length > 0)) return undefined;
+    const series = this.selectLazy(vs, lookback, 0, this.steps.length === 1 || vs.at !== null);
     const agg = new FusedAggregator(e.op, e.grouping, e.without, this.steps, false);
     let n = 0;
     for (const s of series) {
       this.checkpoint();
+      const d = s.samples();
+      // Histograms take the general path (which selects again).
+      if (d.histograms.length > 0) return undefined;
       let gi = -1;
       for (let i = 0; i < this.steps.length; i++) {
         // pickInstant for a float-only series, without its result object.
         const ref = (vs.at ?? this.steps[i]!) - vs.offset;
-        const fi = lastAtOrBefore(s.t, ref);
-        if (fi < 0 || s.t[fi]! <= ref - lookback) continue;
-        const v = s.v[fi]!;
+        const fi = lastAtOrBefore(d.t, ref);
+        if (fi < 0 || d.t[fi]! <= ref - lookback) continue;
+        const v = d.v[fi]!;
         if (isStaleNaN(v)) continue;
         if (gi < 0) gi = agg.groupOf(s.labels);
         agg.add(gi, i, v);

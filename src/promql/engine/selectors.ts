@@ -8,7 +8,7 @@ import { addHistograms, histogramIsCounterReset, scaleHistogram } from './functi
 import type { Labels } from '../../model/labels.js';
 import type { Matcher } from '../../model/matchers.js';
 import { isStaleNaN } from '../../model/samples.js';
-import type { Querier } from '../../storage/interface.js';
+import type { Querier, Series } from '../../storage/interface.js';
 import type { FPoint, HPoint, RangeSeries } from './values.js';
 
 /** Decoded samples of one selected series. */
@@ -29,13 +29,18 @@ export interface LoadedSeries {
  * just that one; see `SelectParams.latestOnly`).
  */
 export function loadSeries(q: Querier, matchers: readonly Matcher[], mint: number, maxt: number, signal?: AbortSignal, latestOnly = false): LoadedSeries[] {
-  const series = q.select(latestOnly ? { mint, maxt, matchers, sorted: true, signal, latestOnly } : { mint, maxt, matchers, sorted: true, signal });
-  const out: LoadedSeries[] = [];
-  for (const s of series) {
-    const d = s.samples();
-    out.push({ labels: s.labels, t: d.t, v: d.v, hs: d.histograms, st: d.st });
-  }
-  return out;
+  return selectSeries(q, matchers, mint, maxt, signal, latestOnly).map(loaded);
+}
+
+/** Selects like {@link loadSeries} without decoding: callers that consume series one by one {@link loaded} each in turn. */
+export function selectSeries(q: Querier, matchers: readonly Matcher[], mint: number, maxt: number, signal?: AbortSignal, latestOnly = false): Series[] {
+  return q.select(latestOnly ? { mint, maxt, matchers, sorted: true, signal, latestOnly } : { mint, maxt, matchers, sorted: true, signal });
+}
+
+/** Decodes a selected series. */
+export function loaded(s: Series): LoadedSeries {
+  const d = s.samples();
+  return { labels: s.labels, t: d.t, v: d.v, hs: d.histograms, st: d.st };
 }
 
 /** True when a histogram carries the staleness marker in its sum. */

@@ -22,6 +22,7 @@ import { type HeadMetrics, nopHeadMetrics, registerHeadMetrics } from './metrics
 import { MemPostings } from './postings.js';
 import { HeadQuerier } from './querier.js';
 import { appendHistogram, ExemplarRing, type HistState } from './series.js';
+import { registerDecodedCacheMetrics } from './decoded-cache.js';
 import { type ChunkDelta, F_VISIBLE, F_WAL_LOGGED, SeriesTable } from './series-table.js';
 import { StartRuns } from './start-times.js';
 
@@ -38,6 +39,8 @@ export interface HeadOptions {
   maxExemplarsPerSeries?: number;
   /** Registry for `vigil_head_*` metrics. */
   registry?: Registry;
+  /** Bound of the decoded-chunk cache of the read path in bytes (default 24 MiB; 0 disables it). */
+  decodedCacheBytes?: number;
   logger?: Logger;
 }
 
@@ -92,6 +95,8 @@ export class Head implements Storage {
     this.maxExemplars = Math.max(0, Math.floor(opts.maxExemplarsPerSeries ?? 16));
     this.logger = opts.logger ?? nopLogger;
     this.metrics = opts.registry !== undefined ? registerHeadMetrics(opts.registry, () => this.stats()) : nopHeadMetrics;
+    if (opts.decodedCacheBytes !== undefined) this.series.decoded.setMaxBytes(opts.decodedCacheBytes);
+    if (opts.registry !== undefined) registerDecodedCacheMetrics(opts.registry, this.series.decoded.stats);
   }
 
   /** Starts a write transaction. */

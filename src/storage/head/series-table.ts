@@ -14,6 +14,7 @@ import { ChunkEncoder, ENC_F64, ENC_I32 } from '../chunkenc/xor.js';
 import { decodeChunkInto, type ChunkRef } from '../chunkenc/bulk.js';
 import { ChunkTable } from './chunk-table.js';
 import { HashIndex } from './hash-index.js';
+import { DecodedChunkCache } from './decoded-cache.js';
 import { SortOrder } from './sort-order.js';
 import { SymbolTable } from './symbols.js';
 import type { ExemplarRing, HistState } from './series.js';
@@ -37,6 +38,15 @@ const SLOT_BYTES = 8 * (2 + ENC_F64) + 4 * (15 + ENC_I32) + 2 + 1;
 /** Seal-time re-encoding tries all modes on a series' first chunk and then every this many chunks. */
 const EXPLORE_EVERY = 8;
 
+/** Samples per output buffer of the read path (see `SeriesTable.reserveOut`): 2 × 128 KiB. */
+const OUT_BUFFER_SAMPLES = 16 * 1024;
+
+/** Decode buffers with room for `n` samples (`w`: the values as 32-bit words). */
+function scratchOf(n: number): { t: Float64Array; v: Float64Array; w: Uint32Array } {
+  const v = new Float64Array(n);
+  return { t: new Float64Array(n), v, w: new Uint32Array(v.buffer) };
+}
+
 /** Struct-of-arrays series storage. Columns are package-internal; use the methods. */
 export class SeriesTable {
   /** Interned label strings. */
@@ -50,9 +60,9 @@ export class SeriesTable {
   private readonly hashIndex = new HashIndex(1024);
   private readonly freeSlots: number[] = [];
   /** Reused description of the chunk being read. */
-  private readonly cref: { buf: Uint8Array; off: number; len: number; n: number; minT: number } = { buf: new Uint8Array(0), off: 0, len: 0, n: 0, minT: 0 };
+  private readonly cref: { buf: Uint8Array; off: number; len: number; n: number; minT: number; c: number } = { buf: new Uint8Array(0), off: 0, len: 0, n: 0, minT: 0, c: -1 };
   /** Reused decode buffers for reads that keep one sample. */
-  private scratch = { t: new Float64Array(128), v: new Float64Array(128) };
+  private scratch = scratchOf(128);
   private cap = 0;
   private top = 0;
   private labelData = new Uint32Array(4096);
@@ -253,6 +263,7 @@ export class SeriesTable {
     this.hist.delete(ix);
     this.exemplars.delete(ix);
     this.starts.delete(ix);
+    this.decoded.drop(ix);
     this.ref[ix] = 0;
     this.flags[ix] = 0;
     this.freeSlots.push(ix);
@@ -365,6 +376,7 @@ export class SeriesTable {
         r.len = ch.len[c]!;
         r.n = ch.n[c]!;
         r.minT = ch.minT[c]!;
+        r.c = c;
         if (!fn(r)) return total;
       }
     }
@@ -381,6 +393,7 @@ export class SeriesTable {
           r.len = (this.encI[io]! + 7) >>> 3;
           r.n = n;
           r.minT = minT;
+          r.c = -1;
           fn(r);
         }
       }
@@ -399,28 +412,59 @@ export class SeriesTable {
   }
 
   /**
-   * Decodes float samples in [mint, maxt] (values bit-exact). Chunks decode into the shared
-   * scratch buffers and only the samples in range are copied out, so a short window at the end
-   * of a long chunk allocates just its own samples.
+   * Decodes float samples in [mint, maxt] (values bit-exact). They decode straight into the
+   * shared output buffers and are returned as views of them ({@link reserveOut}).
    */
   floatsIn(ix: number, mint: number, maxt: number): { t: Float64Array; v: Float64Array } {
     const cap = this.eachChunk(ix, mint, maxt, undefined);
     if (cap === 0) return { t: new Float64Array(0), v: new Float64Array(0) };
-    const s = this.scratchFor(cap);
-    this.fillN = 0;
+    const s = this.reserveOut(cap);
+    const start = this.outPos;
+    this.fillN = start;
+    this.fillIx = ix;
     this.fillMint = mint;
     this.fillMaxt = maxt;
     this.eachChunk(ix, mint, maxt, this.fill);
     const n = this.fillN;
-    return { t: s.t.slice(0, n), v: s.v.slice(0, n) };
+    this.outPos = n;
+    return { t: s.t.subarray(start, n), v: s.v.subarray(start, n) };
+  }
+
+  /**
+   * Output buffers of {@link floatsIn}, bump-allocated and never written twice: the samples of
+   * a select of many series share a few large buffers instead of two small ones per series
+   * (each its own allocation with its own finaliser). A view keeps at most one of them alive.
+   */
+  private out = scratchOf(0);
+  private outPos = 0;
+
+  /** The output buffers with room for `n` samples from {@link outPos} on. */
+  private reserveOut(n: number): { t: Float64Array; v: Float64Array; w: Uint32Array } {
+    if (this.outPos + n > this.out.t.length) {
+      this.out = scratchOf(Math.max(n, OUT_BUFFER_SAMPLES));
+      this.outPos = 0;
+    }
+    return this.out;
   }
 
   private fillN = 0;
+  private fillIx = 0;
   private fillMint = 0;
   private fillMaxt = 0;
-  /** Decodes one chunk into the scratch buffers after the samples already there. */
+  /**
+   * Decodes one chunk into the output buffers after the samples already there; the newest
+   * sealed chunk comes from (or goes through) the decoded-chunk cache.
+   */
   private readonly fill = (c: ChunkRef): boolean => {
-    const s = this.scratch;
+    const s = this.out;
+    const ix = this.fillIx;
+    if (this.cref.c >= 0 && this.cref.c === this.last[ix]) {
+      const k = this.decoded.copyInto(ix, this.ref[ix]!, c, s.t, s.w, this.fillN, this.fillMint, this.fillMaxt);
+      if (k >= 0) {
+        this.fillN = k;
+        return true;
+      }
+    }
     this.fillN = decodeChunkInto(c, s.t, s.v, this.fillN, this.fillMint, this.fillMaxt);
     return true;
   };
@@ -459,7 +503,10 @@ export class SeriesTable {
       c = ch.free(c);
     }
     this.first[ix] = c;
-    if (c < 0) this.last[ix] = -1;
+    if (c < 0) {
+      this.last[ix] = -1;
+      this.decoded.drop(ix);
+    }
     const h = this.openH[ix]!;
     const io = ix * ENC_I32;
     const n = this.encI[io + 1]!;
@@ -494,6 +541,8 @@ export class SeriesTable {
 
   /** Read path: label order of the series, for sorted selects. */
   readonly order: SortOrder = new SortOrder(this);
+  /** Read path: each series' newest sealed chunk, decoded (bounded). */
+  readonly decoded = new DecodedChunkCache();
 
   /** Read path: `Label` objects shared between label sets, by value id (name checked). */
   private readonly pairByValue: (Label | undefined)[] = [];
@@ -590,11 +639,8 @@ export class SeriesTable {
   }
 
   /** Shared decode buffers with room for `n` samples. */
-  private scratchFor(n: number): { t: Float64Array; v: Float64Array } {
-    if (this.scratch.t.length < n) {
-      const cap = Math.max(n, this.scratch.t.length * 2);
-      this.scratch = { t: new Float64Array(cap), v: new Float64Array(cap) };
-    }
+  private scratchFor(n: number): { t: Float64Array; v: Float64Array; w: Uint32Array } {
+    if (this.scratch.t.length < n) this.scratch = scratchOf(Math.max(n, this.scratch.t.length * 2));
     return this.scratch;
   }
 
@@ -616,11 +662,13 @@ export class SeriesTable {
     // The newest chunk starting at or before maxt holds the answer.
     const r = this.cref;
     let have = false;
+    let chosen = -1;
     const ch = this.chunks;
     for (let c = this.first[ix]!; c >= 0; c = ch.next[c]!) {
       if (ch.minT[c]! > maxt) break;
       have = ch.maxT[c]! >= mint;
       if (have) {
+        chosen = c;
         r.buf = ch.buf(c);
         r.off = ch.off[c]!;
         r.len = ch.len[c]!;
@@ -633,6 +681,7 @@ export class SeriesTable {
     const n = this.encI[io + 1]!;
     if (h >= 0 && n > 0 && this.encF[ix * ENC_F64]! <= maxt) {
       have = true;
+      chosen = -1;
       r.buf = this.pool.buf(h);
       r.off = this.pool.off(h);
       r.len = (this.encI[io]! + 7) >>> 3;
@@ -641,9 +690,12 @@ export class SeriesTable {
     }
     if (!have) return false;
     const s = this.scratchFor(r.n);
-    const k = decodeChunkInto(r, s.t, s.v, 0, mint, maxt);
+    // An instant read before the series' last sample (query time before the newest scrape, or
+    // an offset) mostly lands in the newest sealed chunk: through the cache.
+    let k = chosen >= 0 && chosen === this.last[ix] ? this.decoded.copyInto(ix, this.ref[ix]!, r, s.t, s.w, 0, mint, maxt) : -1;
+    if (k < 0) k = decodeChunkInto(r, s.t, s.v, 0, mint, maxt);
     if (k === 0) return false;
-    const w = new Uint32Array(s.v.buffer, 0, 2 * k);
+    const w = s.w;
     out.t = s.t[k - 1]!;
     out.lo = w[2 * k - 2]!;
     out.hi = w[2 * k - 1]!;

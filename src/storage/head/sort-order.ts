@@ -9,7 +9,11 @@ import type { SeriesTable } from './series-table.js';
 
 /** Re-rank when a select meets at least this many unranked series… */
 const RERANK_MIN = 1024;
-/** …and they are at least this share of the select. */
+/**
+ * …they are at least this share of the select, and the head grew by this share of the ranked
+ * series since the last ranking (or the select's unranked ones alone are that many): ranking
+ * sorts every series, so a small select of new series (new alerts, a new pod) must not trigger it.
+ */
 const RERANK_SHARE = 1 / 8;
 
 /** Ranks of the head's series in label order; see the file comment. */
@@ -35,7 +39,8 @@ export class SortOrder {
     if (n < 2) return;
     let unranked = 0;
     for (let i = 0; i < n; i++) if (!this.hasRank(ixs[i]!)) unranked++;
-    if (unranked >= RERANK_MIN && unranked >= n * RERANK_SHARE) {
+    const r = this.ranked;
+    if (unranked >= RERANK_MIN && unranked >= n * RERANK_SHARE && (r === 0 || this.st.size - r >= r * RERANK_SHARE || unranked >= r * RERANK_SHARE)) {
       this.rerank();
       unranked = 0;
       for (let i = 0; i < n; i++) if (!this.hasRank(ixs[i]!)) unranked++;
