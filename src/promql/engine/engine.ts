@@ -15,6 +15,7 @@ import { Evaluator, type EvalContext, type EvalResult } from './evaluator.js';
 import type { FunctionImpl } from './functions/contract.js';
 import { FUNCTIONS } from './functions/index.js';
 import { preprocess, queryTimeRange } from './preprocess.js';
+import { statsOnlySelectors } from './histogram-stats.js';
 import { Annotations, QueryError, type Matrix, type RangeSeries, type Sample, type Value, type Vector } from './values.js';
 
 /** Engine options. */
@@ -136,6 +137,7 @@ export class Engine {
       queryEnd: end,
       queryStep: step,
       stats: { samples: 0, series: 0, current: 0 },
+      statsSelectors: statsOnlySelectors(prepared),
     };
     try {
       const ev = new Evaluator(ctx, start, end, step);

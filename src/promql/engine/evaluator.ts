@@ -21,7 +21,7 @@ import { formatFloat } from './format.js';
 import { startTimestampSteps } from './start-timestamp.js';
 import { kernelCall, needsGeneralPath, runKernel, type KernelCall } from './range-kernels.js';
 import { FUSABLE_OPS, FusedAggregator } from './fused-aggregate.js';
-import { extendedWindowOf, lastAtOrBefore, loaded, pickInstant, pickSmoothed, selectSeries, toRangeSeries, windowOf, type LoadedSeries, type SmoothedProblem } from './selectors.js';
+import { extendedWindowOf, lastAtOrBefore, loaded, pickInstant, pickSmoothed, selectSeries, toRangeSeries, windowOf, withoutResetHints, type LoadedSeries, type SmoothedProblem } from './selectors.js';
 import { Annotations, QueryError, type Matrix, type RangeSeries, type Sample, type Vector } from './values.js';
 
 /** Query-wide state shared by all evaluators of one query. */
@@ -47,6 +47,8 @@ export interface EvalContext {
   readonly queryStep: number;
   /** Counters (mutable). */
   readonly stats: { samples: number; series: number; current: number };
+  /** Selectors whose histograms keep stored `reset` hints (see histogram-stats.ts); others read them as unknown. */
+  readonly statsSelectors?: ReadonlySet<VectorSelector>;
 }
 
 /** Per-step result of a node. */
@@ -228,7 +230,13 @@ export class Evaluator {
 
   /** Selects the series of a selector for this evaluator's range (plus `extra` ms before). */
   private select(vs: VectorSelector, before: number, after = 0, latestOnly = false): LoadedSeries[] {
-    return this.selectLazy(vs, before, after, latestOnly).map(loaded);
+    return this.selectLazy(vs, before, after, latestOnly).map((s) => this.load(vs, s));
+  }
+
+  /** Decodes a selected series, with reset hints as Prometheus reads them back. */
+  private load(vs: VectorSelector, s: Series): LoadedSeries {
+    const l = loaded(s);
+    return l.hs.length > 0 && !this.ctx.statsSelectors?.has(vs) ? withoutResetHints(l) : l;
   }
 
   /**
@@ -256,7 +264,7 @@ export class Evaluator {
     let n = 0;
     for (const sr of series) {
       this.checkpoint();
-      const s = loaded(sr);
+      const s = this.load(vs, sr);
       for (let i = 0; i < this.steps.length; i++) {
         const ts = this.steps[i]!;
         const ref = (vs.at ?? ts) - vs.offset;

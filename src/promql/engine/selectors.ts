@@ -43,6 +43,12 @@ export function loaded(s: Series): LoadedSeries {
   return { labels: s.labels, t: d.t, v: d.v, hs: d.histograms, st: d.st };
 }
 
+/** The series with `reset` counter-reset hints read as `unknown` (as Prometheus's plain reads do). */
+export function withoutResetHints(s: LoadedSeries): LoadedSeries {
+  if (!s.hs.some((p) => p.h.counterResetHint === CounterResetHint.Yes)) return s;
+  return { ...s, hs: s.hs.map((p) => (p.h.counterResetHint === CounterResetHint.Yes ? { ...p, h: { ...p.h, counterResetHint: CounterResetHint.Unknown } } : p)) };
+}
+
 /** True when a histogram carries the staleness marker in its sum. */
 export function isStaleHistogram(h: FloatHistogram): boolean {
   return isStaleNaN(h.sum);
