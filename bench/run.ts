@@ -1,10 +1,11 @@
 /**
  * `npm run bench [-- name...]`: runs each benchmark as its own process (so CPU and RSS numbers
  * are its own), prints progress on stderr, and writes every result to bench/results/<name>.json
- * plus a combined bench/results/latest.json.
+ * plus bench/results/latest.json, which combines the newest result of every benchmark (those not
+ * run this time keep their last one).
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -50,5 +51,14 @@ for (const [i, name] of names.entries()) {
   writeFileSync(join(dir, 'results', `${name}.json`), JSON.stringify(result, null, 2) + '\n');
   process.stdout.write(`${name}: ${line}\n`);
 }
-writeFileSync(join(dir, 'results', 'latest.json'), JSON.stringify({ date: new Date().toISOString(), results: combined }, null, 2) + '\n');
+const latest: Record<string, unknown> = {};
+for (const n of all) {
+  try {
+    latest[n] = JSON.parse(readFileSync(join(dir, 'results', `${n}.json`), 'utf8'));
+  } catch {
+    // never run (or unreadable): left out
+  }
+}
+Object.assign(latest, Object.fromEntries(Object.entries(combined).filter(([, v]) => (v as { error?: string }).error !== undefined)));
+writeFileSync(join(dir, 'results', 'latest.json'), JSON.stringify({ date: new Date().toISOString(), results: latest }, null, 2) + '\n');
 process.exit(failed ? 1 : 0);
