@@ -24,6 +24,7 @@ import { HeadQuerier } from './querier.js';
 import { appendHistogram, ExemplarRing, type HistState } from './series.js';
 import { registerDecodedCacheMetrics } from './decoded-cache.js';
 import { type ChunkDelta, F_VISIBLE, F_WAL_LOGGED, SeriesTable } from './series-table.js';
+import { SeriesReader } from './series-reader.js';
 import { StartRuns } from './start-times.js';
 
 /** Options of {@link Head}. */
@@ -67,6 +68,8 @@ export class Head implements Storage {
   readonly postings = new MemPostings();
   /** @internal All series (visible or pending), struct-of-arrays. */
   readonly series = new SeriesTable();
+  /** @internal The read path over {@link series} (used by `HeadQuerier`). */
+  readonly reader = new SeriesReader(this.series);
   /** @internal Self-metrics sink. */
   readonly metrics: HeadMetrics;
   private readonly metadataByName = new Map<string, MetricMetadata>();

@@ -23,14 +23,14 @@ class HeadSeries implements Series {
     private readonly mint: number,
     private readonly maxt: number,
   ) {
-    this.labels = head.series.sharedLabels(ix);
+    this.labels = head.reader.sharedLabels(ix);
   }
 
   samples(): SeriesSamples {
     const st = this.head.series;
     // The slot may have been truncated away (and reused) since the select.
     if (st.ref[this.ix] !== this.ref) return { t: NO_FLOATS, v: NO_FLOATS, histograms: [] };
-    const f = st.floatsIn(this.ix, this.mint, this.maxt);
+    const f = this.head.reader.floatsIn(this.ix, this.mint, this.maxt);
     const histograms = histogramsIn(st.hist.get(this.ix), this.mint, this.maxt);
     // Start timestamps: only series that ever had one keep runs.
     const starts = st.starts.get(this.ix);
@@ -56,7 +56,7 @@ class LatestSeries implements Series {
     private readonly cols: { t: Float64Array; v: Float64Array },
     private readonly k: number,
   ) {
-    this.labels = head.series.sharedLabels(ix);
+    this.labels = head.reader.sharedLabels(ix);
   }
 
   samples(): SeriesSamples {
@@ -94,6 +94,7 @@ export class HeadQuerier implements Querier {
     if (mint > maxt) return [];
     const refs = this.head.postings.forMatchers(p.matchers);
     const st = this.head.series;
+    const rd = this.head.reader;
     // Visible slots first, sorted by rank (label order) before anything is materialised, so
     // the sort compares numbers and the Series come out in order.
     const ixs = new Int32Array(refs.length);
@@ -103,7 +104,7 @@ export class HeadQuerier implements Querier {
       if (ix >= 0 && (st.flags[ix]! & F_VISIBLE) !== 0) ixs[n++] = ix;
     }
     throwIfAborted(p.signal);
-    if (p.sorted !== false) st.order.sort(ixs, n);
+    if (p.sorted !== false) rd.order.sort(ixs, n);
     const out: Series[] = [];
     const latest = p.latestOnly === true;
     const last = { t: 0, hi: 0, lo: 0 };
@@ -117,7 +118,7 @@ export class HeadQuerier implements Querier {
       const ix = ixs[i]!;
       const ref = st.ref[ix]!;
       if (cols && words) {
-        const hasFloat = st.lastFloatIn(ix, mint, maxt, last);
+        const hasFloat = rd.lastFloatIn(ix, mint, maxt, last);
         if (!hasFloat && !hasHistogramIn(st.hist.get(ix), mint, maxt)) continue;
         let at = -1;
         if (hasFloat) {
@@ -128,7 +129,7 @@ export class HeadQuerier implements Querier {
         }
         out.push(new LatestSeries(this.head, ix, ref, mint, maxt, cols, at));
       } else {
-        if (!st.floatPresentIn(ix, mint, maxt) && !hasHistogramIn(st.hist.get(ix), mint, maxt)) continue;
+        if (!rd.floatPresentIn(ix, mint, maxt) && !hasHistogramIn(st.hist.get(ix), mint, maxt)) continue;
         out.push(new HeadSeries(this.head, ix, ref, mint, maxt));
       }
       if (p.limit !== undefined && out.length > p.limit) {

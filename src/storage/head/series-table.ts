@@ -5,20 +5,23 @@
  * are stored as symbol ids ({@link SymbolTable}) in one shared `Uint32Array`, sealed chunks in a
  * {@link ChunkTable}, the open chunk's encoder state in typed arrays and its bytes in a
  * {@link SlotPool}. Rare per-series state (histograms, exemplars) lives in maps keyed by slot.
+ *
+ * This file is the write side (create/remove, labels, appends, truncation). The query engine's
+ * read path lives in `series-reader.ts` ({@link SeriesReader}) and reads the columns directly;
+ * those it needs are marked `@internal` (package-internal, not for use outside `storage/head`).
  */
 import type { Label, Labels } from '../../model/labels.js';
 import { SlotPool } from '../chunkenc/pool.js';
 import { Recoder } from '../chunkenc/recode.js';
 import { DEFAULT_ZK, TS_GRID, VAL_DEC_DD } from '../chunkenc/codec.js';
 import { ChunkEncoder, ENC_F64, ENC_I32 } from '../chunkenc/xor.js';
-import { decodeChunkInto, type ChunkRef } from '../chunkenc/bulk.js';
 import { ChunkTable } from './chunk-table.js';
 import { HashIndex } from './hash-index.js';
 import { DecodedChunkCache } from './decoded-cache.js';
-import { SortOrder } from './sort-order.js';
 import { SymbolTable } from './symbols.js';
 import type { ExemplarRing, HistState } from './series.js';
 import type { StartRuns } from './start-times.js';
+import type { SeriesReader } from './series-reader.js';
 
 /** Series flag: in the postings index (its data may be read). */
 export const F_VISIBLE = 1;
@@ -38,34 +41,26 @@ const SLOT_BYTES = 8 * (2 + ENC_F64) + 4 * (15 + ENC_I32) + 2 + 1;
 /** Seal-time re-encoding tries all modes on a series' first chunk and then every this many chunks. */
 const EXPLORE_EVERY = 8;
 
-/** Samples per output buffer of the read path (see `SeriesTable.reserveOut`): 2 × 128 KiB. */
-const OUT_BUFFER_SAMPLES = 16 * 1024;
-
-/** Decode buffers with room for `n` samples (`w`: the values as 32-bit words). */
-function scratchOf(n: number): { t: Float64Array; v: Float64Array; w: Uint32Array } {
-  const v = new Float64Array(n);
-  return { t: new Float64Array(n), v, w: new Uint32Array(v.buffer) };
-}
-
-/** Struct-of-arrays series storage. Columns are package-internal; use the methods. */
+/**
+ * Struct-of-arrays series storage. Columns are package-internal: outside the table only
+ * {@link SeriesReader} (reads) and `HeadAppender` (transaction columns) touch them.
+ */
 export class SeriesTable {
   /** Interned label strings. */
   readonly symbols = new SymbolTable();
   /** Sealed chunks. */
   readonly chunks = new ChunkTable();
-  private readonly pool = new SlotPool(8 * 1024);
+  /** @internal Open chunks' bytes (read by {@link SeriesReader}). */
+  readonly pool = new SlotPool(8 * 1024);
   private readonly enc: ChunkEncoder;
   private readonly recoder = new Recoder();
   private readonly refIndex = new HashIndex(1024);
   private readonly hashIndex = new HashIndex(1024);
   private readonly freeSlots: number[] = [];
-  /** Reused description of the chunk being read. */
-  private readonly cref: { buf: Uint8Array; off: number; len: number; n: number; minT: number; c: number } = { buf: new Uint8Array(0), off: 0, len: 0, n: 0, minT: 0, c: -1 };
-  /** Reused decode buffers for reads that keep one sample. */
-  private scratch = scratchOf(128);
   private cap = 0;
   private top = 0;
-  private labelData = new Uint32Array(4096);
+  /** @internal Label sets as (name id, value id) pairs; a slot's are at labOff, labLen pairs long. */
+  labelData = new Uint32Array(4096);
   private labelTop = 0;
   private labelGarbage = 0;
   /** Histogram state by slot. */
@@ -74,6 +69,11 @@ export class SeriesTable {
   readonly exemplars = new Map<number, ExemplarRing>();
   /** Start timestamps of float samples by slot (only series that had one). */
   readonly starts = new Map<number, StartRuns>();
+  /**
+   * Each series' newest sealed chunk, decoded (bounded). Read by {@link SeriesReader}; kept here
+   * because the table must drop entries when it frees chunks or slots.
+   */
+  readonly decoded = new DecodedChunkCache();
 
   ref = new Uint32Array(0);
   hash = new Uint32Array(0);
@@ -91,14 +91,23 @@ export class SeriesTable {
   txn = new Int32Array(0);
   txnF = new Int32Array(0);
   txnH = new Int32Array(0);
-  private labOff = new Uint32Array(0);
-  private labLen = new Uint16Array(0);
-  private first = new Int32Array(0);
-  private last = new Int32Array(0);
+  // Columns below are @internal: read (never written) by SeriesReader. They are replaced on
+  // growth, so readers must load them from the table on each call.
+  /** @internal Offset and pair count of a slot's labels in {@link labelData}. */
+  labOff = new Uint32Array(0);
+  /** @internal */
+  labLen = new Uint16Array(0);
+  /** @internal First and last sealed chunk of a slot (-1: none), linked by `chunks.next`. */
+  first = new Int32Array(0);
+  /** @internal */
+  last = new Int32Array(0);
   private sealedCount = new Uint32Array(0);
-  private openH = new Int32Array(0);
-  private encF = new Float64Array(0);
-  private encI = new Int32Array(0);
+  /** @internal Pool handle of the open chunk (-1: none). */
+  openH = new Int32Array(0);
+  /** @internal Open-chunk encoder state: ENC_F64 floats per slot (`[0]`: minT)… */
+  encF = new Float64Array(0);
+  /** @internal …and ENC_I32 ints per slot (`[0]`: bit length, `[1]`: sample count). */
+  encI = new Int32Array(0);
 
   constructor() {
     this.enc = new ChunkEncoder(64, this.pool);
@@ -357,118 +366,6 @@ export class SeriesTable {
     enc.save(this.encF, fo, this.encI, io);
   }
 
-  /**
-   * Calls `fn` for each float chunk overlapping [mint, maxt] in time order (the chunk is
-   * described by the shared, reused {@link cref}); stops early when `fn` returns false.
-   * Returns the total number of samples of the visited chunks.
-   */
-  private eachChunk(ix: number, mint: number, maxt: number, fn: ((c: ChunkRef) => boolean) | undefined): number {
-    let total = 0;
-    const ch = this.chunks;
-    const r = this.cref;
-    for (let c = this.first[ix]!; c >= 0; c = ch.next[c]!) {
-      if (ch.maxT[c]! < mint) continue;
-      if (ch.minT[c]! > maxt) return total;
-      total += ch.n[c]!;
-      if (fn !== undefined) {
-        r.buf = ch.buf(c);
-        r.off = ch.off[c]!;
-        r.len = ch.len[c]!;
-        r.n = ch.n[c]!;
-        r.minT = ch.minT[c]!;
-        r.c = c;
-        if (!fn(r)) return total;
-      }
-    }
-    const h = this.openH[ix]!;
-    const io = ix * ENC_I32;
-    const n = this.encI[io + 1]!;
-    if (h >= 0 && n > 0) {
-      const minT = this.encF[ix * ENC_F64]!;
-      if (this.maxT[ix]! >= mint && minT <= maxt) {
-        total += n;
-        if (fn !== undefined) {
-          r.buf = this.pool.buf(h);
-          r.off = this.pool.off(h);
-          r.len = (this.encI[io]! + 7) >>> 3;
-          r.n = n;
-          r.minT = minT;
-          r.c = -1;
-          fn(r);
-        }
-      }
-    }
-    return total;
-  }
-
-  /** True when the slot has a float sample in [mint, maxt]. */
-  hasFloatIn(ix: number, mint: number, maxt: number): boolean {
-    let found = false;
-    this.eachChunk(ix, mint, maxt, (c) => {
-      found = this.chunkHasIn(c, mint, maxt);
-      return !found;
-    });
-    return found;
-  }
-
-  /**
-   * Decodes float samples in [mint, maxt] (values bit-exact). They decode straight into the
-   * shared output buffers and are returned as views of them ({@link reserveOut}).
-   */
-  floatsIn(ix: number, mint: number, maxt: number): { t: Float64Array; v: Float64Array } {
-    const cap = this.eachChunk(ix, mint, maxt, undefined);
-    if (cap === 0) return { t: new Float64Array(0), v: new Float64Array(0) };
-    const s = this.reserveOut(cap);
-    const start = this.outPos;
-    this.fillN = start;
-    this.fillIx = ix;
-    this.fillMint = mint;
-    this.fillMaxt = maxt;
-    this.eachChunk(ix, mint, maxt, this.fill);
-    const n = this.fillN;
-    this.outPos = n;
-    return { t: s.t.subarray(start, n), v: s.v.subarray(start, n) };
-  }
-
-  /**
-   * Output buffers of {@link floatsIn}, bump-allocated and never written twice: the samples of
-   * a select of many series share a few large buffers instead of two small ones per series
-   * (each its own allocation with its own finaliser). A view keeps at most one of them alive.
-   */
-  private out = scratchOf(0);
-  private outPos = 0;
-
-  /** The output buffers with room for `n` samples from {@link outPos} on. */
-  private reserveOut(n: number): { t: Float64Array; v: Float64Array; w: Uint32Array } {
-    if (this.outPos + n > this.out.t.length) {
-      this.out = scratchOf(Math.max(n, OUT_BUFFER_SAMPLES));
-      this.outPos = 0;
-    }
-    return this.out;
-  }
-
-  private fillN = 0;
-  private fillIx = 0;
-  private fillMint = 0;
-  private fillMaxt = 0;
-  /**
-   * Decodes one chunk into the output buffers after the samples already there; the newest
-   * sealed chunk comes from (or goes through) the decoded-chunk cache.
-   */
-  private readonly fill = (c: ChunkRef): boolean => {
-    const s = this.out;
-    const ix = this.fillIx;
-    if (this.cref.c >= 0 && this.cref.c === this.last[ix]) {
-      const k = this.decoded.copyInto(ix, this.ref[ix]!, c, s.t, s.w, this.fillN, this.fillMint, this.fillMaxt);
-      if (k >= 0) {
-        this.fillN = k;
-        return true;
-      }
-    }
-    this.fillN = decodeChunkInto(c, s.t, s.v, this.fillN, this.fillMint, this.fillMaxt);
-    return true;
-  };
-
   /** Number of float samples held by a slot. */
   floatSamples(ix: number): number {
     let n = this.openH[ix]! >= 0 ? this.encI[ix * ENC_I32 + 1]! : 0;
@@ -535,171 +432,6 @@ export class SeriesTable {
     if (c >= 0) return this.chunks.minT[c]!;
     if (this.openH[ix]! >= 0 && this.encI[ix * ENC_I32 + 1]! > 0) return this.encF[ix * ENC_F64]!;
     return Infinity;
-  }
-
-  // ---- Read-path helpers for the query engine (kept apart from the ingest code above) ----
-
-  /** Read path: label order of the series, for sorted selects. */
-  readonly order: SortOrder = new SortOrder(this);
-  /** Read path: each series' newest sealed chunk, decoded (bounded). */
-  readonly decoded = new DecodedChunkCache();
-
-  /** Read path: `Label` objects shared between label sets, by value id (name checked). */
-  private readonly pairByValue: (Label | undefined)[] = [];
-
-  /**
-   * The label set of a slot like {@link labels}, but built from frozen `Label` objects shared
-   * with other series (one array per call, no object per label): queries that select many
-   * series then allocate little. The cache holds one pair per value id, checked against the
-   * symbols on use (ids are reused; a value under another name replaces the entry).
-   */
-  sharedLabels(ix: number): Labels {
-    const n = this.labLen[ix]!;
-    const o = this.labOff[ix]!;
-    const d = this.labelData;
-    const sy = this.symbols;
-    const cache = this.pairByValue;
-    const out: Label[] = new Array<Label>(n);
-    for (let i = 0; i < n; i++) {
-      const vi = d[o + 2 * i + 1]!;
-      const name = sy.str(d[o + 2 * i]!);
-      const value = sy.str(vi);
-      let l = cache[vi];
-      if (l === undefined || l.name !== name || l.value !== value) {
-        l = Object.freeze({ name, value });
-        while (cache.length < vi) cache.push(undefined);
-        cache[vi] = l;
-      }
-      out[i] = l;
-    }
-    return out;
-  }
-
-  /**
-   * Compares the label sets of two slots like `labelsCompare` (names and values in order, by
-   * UTF-16 code units) without materialising them; equal symbol ids are equal strings.
-   */
-  compareSlots(a: number, b: number): number {
-    const d = this.labelData;
-    const na = this.labLen[a]!;
-    const nb = this.labLen[b]!;
-    const oa = this.labOff[a]!;
-    const ob = this.labOff[b]!;
-    const n = 2 * Math.min(na, nb);
-    for (let i = 0; i < n; i++) {
-      const x = d[oa + i]!;
-      const y = d[ob + i]!;
-      if (x !== y) return this.symbols.str(x) < this.symbols.str(y) ? -1 : 1;
-    }
-    return na - nb;
-  }
-
-  /**
-   * True when the slot has a float sample in [mint, maxt]. Like {@link hasFloatIn} but decides
-   * from chunk bounds (a chunk's first and last timestamps are samples) and decodes only a chunk
-   * that spans the whole range.
-   */
-  floatPresentIn(ix: number, mint: number, maxt: number): boolean {
-    if (this.floatsEmpty(ix) || this.maxT[ix]! < mint) return false;
-    const ch = this.chunks;
-    for (let c = this.first[ix]!; c >= 0; c = ch.next[c]!) {
-      const lo = ch.minT[c]!;
-      const hi = ch.maxT[c]!;
-      if (hi < mint) continue;
-      if (lo > maxt) return false;
-      if (lo >= mint || hi <= maxt) return true;
-      const r = this.cref;
-      r.buf = ch.buf(c);
-      r.off = ch.off[c]!;
-      r.len = ch.len[c]!;
-      r.n = ch.n[c]!;
-      r.minT = lo;
-      return this.chunkHasIn(r, mint, maxt);
-    }
-    const h = this.openH[ix]!;
-    const io = ix * ENC_I32;
-    const n = this.encI[io + 1]!;
-    if (h < 0 || n === 0) return false;
-    const lo = this.encF[ix * ENC_F64]!;
-    const hi = this.maxT[ix]!;
-    if (lo > maxt || hi < mint) return false;
-    if (lo >= mint || hi <= maxt) return true;
-    const r = this.cref;
-    r.buf = this.pool.buf(h);
-    r.off = this.pool.off(h);
-    r.len = (this.encI[io]! + 7) >>> 3;
-    r.n = n;
-    r.minT = lo;
-    return this.chunkHasIn(r, mint, maxt);
-  }
-
-  private chunkHasIn(c: ChunkRef, mint: number, maxt: number): boolean {
-    const s = this.scratchFor(c.n);
-    return decodeChunkInto(c, s.t, s.v, 0, mint, maxt) > 0;
-  }
-
-  /** Shared decode buffers with room for `n` samples. */
-  private scratchFor(n: number): { t: Float64Array; v: Float64Array; w: Uint32Array } {
-    if (this.scratch.t.length < n) this.scratch = scratchOf(Math.max(n, this.scratch.t.length * 2));
-    return this.scratch;
-  }
-
-  /**
-   * The newest float sample in [mint, maxt] into `out` (value as bit words); false when there
-   * is none. Reads the series' last value without decoding when it is within the range, else
-   * decodes only the one chunk that holds the newest sample at or before `maxt`.
-   */
-  lastFloatIn(ix: number, mint: number, maxt: number, out: { t: number; hi: number; lo: number }): boolean {
-    if (this.floatsEmpty(ix)) return false;
-    const last = this.maxT[ix]!;
-    if (last <= maxt) {
-      if (last < mint) return false;
-      out.t = last;
-      out.hi = this.lastHi[ix]!;
-      out.lo = this.lastLo[ix]!;
-      return true;
-    }
-    // The newest chunk starting at or before maxt holds the answer.
-    const r = this.cref;
-    let have = false;
-    let chosen = -1;
-    const ch = this.chunks;
-    for (let c = this.first[ix]!; c >= 0; c = ch.next[c]!) {
-      if (ch.minT[c]! > maxt) break;
-      have = ch.maxT[c]! >= mint;
-      if (have) {
-        chosen = c;
-        r.buf = ch.buf(c);
-        r.off = ch.off[c]!;
-        r.len = ch.len[c]!;
-        r.n = ch.n[c]!;
-        r.minT = ch.minT[c]!;
-      }
-    }
-    const h = this.openH[ix]!;
-    const io = ix * ENC_I32;
-    const n = this.encI[io + 1]!;
-    if (h >= 0 && n > 0 && this.encF[ix * ENC_F64]! <= maxt) {
-      have = true;
-      chosen = -1;
-      r.buf = this.pool.buf(h);
-      r.off = this.pool.off(h);
-      r.len = (this.encI[io]! + 7) >>> 3;
-      r.n = n;
-      r.minT = this.encF[ix * ENC_F64]!;
-    }
-    if (!have) return false;
-    const s = this.scratchFor(r.n);
-    // An instant read before the series' last sample (query time before the newest scrape, or
-    // an offset) mostly lands in the newest sealed chunk: through the cache.
-    let k = chosen >= 0 && chosen === this.last[ix] ? this.decoded.copyInto(ix, this.ref[ix]!, r, s.t, s.w, 0, mint, maxt) : -1;
-    if (k < 0) k = decodeChunkInto(r, s.t, s.v, 0, mint, maxt);
-    if (k === 0) return false;
-    const w = s.w;
-    out.t = s.t[k - 1]!;
-    out.lo = w[2 * k - 2]!;
-    out.hi = w[2 * k - 1]!;
-    return true;
   }
 
   /** Bytes reserved by the open-chunk pool. */

@@ -5,6 +5,7 @@
  * numbers. Series created after the last ranking have no rank and are sorted by their labels
  * and merged in, until enough of them accumulate to make re-ranking worth it.
  */
+import type { SeriesReader } from './series-reader.js';
 import type { SeriesTable } from './series-table.js';
 
 /** Re-rank when a select meets at least this many unranked series… */
@@ -28,7 +29,12 @@ export class SortOrder {
   /** Number of full rankings done (for tests). */
   rankings = 0;
 
-  constructor(private readonly st: SeriesTable) {}
+  private readonly st: SeriesTable;
+
+  /** @param rd the read path (label comparison) over the table whose slots are ranked. */
+  constructor(private readonly rd: SeriesReader) {
+    this.st = rd.st;
+  }
 
   private hasRank(ix: number): boolean {
     return ix < this.rankRef.length && this.rankRef[ix] === this.st.ref[ix] && this.rankRef[ix] !== 0;
@@ -45,9 +51,9 @@ export class SortOrder {
       unranked = 0;
       for (let i = 0; i < n; i++) if (!this.hasRank(ixs[i]!)) unranked++;
     }
-    const st = this.st;
+    const rd = this.rd;
     if (unranked === n) {
-      const part = Array.from(ixs.subarray(0, n)).sort((a, b) => st.compareSlots(a, b));
+      const part = Array.from(ixs.subarray(0, n)).sort((a, b) => rd.compareSlots(a, b));
       for (let i = 0; i < n; i++) ixs[i] = part[i]!;
       return;
     }
@@ -65,14 +71,14 @@ export class SortOrder {
       for (let i = 0; i < k; i++) ixs[i] = this.slotByRank[ranks[i]!]!;
       return;
     }
-    rest.sort((a, b) => st.compareSlots(a, b));
+    rest.sort((a, b) => rd.compareSlots(a, b));
     let i = 0;
     let j = 0;
     let o = 0;
     while (i < k && j < rest.length) {
       const a = this.slotByRank[ranks[i]!]!;
       const b = rest[j]!;
-      if (st.compareSlots(a, b) <= 0) {
+      if (rd.compareSlots(a, b) <= 0) {
         ixs[o++] = a;
         i++;
       } else {
@@ -87,9 +93,10 @@ export class SortOrder {
   /** Ranks every live series (visible or not) from scratch. */
   private rerank(): void {
     const st = this.st;
+    const rd = this.rd;
     const all: number[] = [];
     st.forEach((ix) => all.push(ix));
-    all.sort((a, b) => st.compareSlots(a, b));
+    all.sort((a, b) => rd.compareSlots(a, b));
     const cap = st.ref.length;
     if (this.rank.length < cap) {
       this.rank = new Uint32Array(cap);

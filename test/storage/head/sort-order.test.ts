@@ -59,7 +59,7 @@ describe('label-order ranks for sorted selects', () => {
         // Nothing ranked yet (below the re-rank threshold): comparator sort.
         expect(selected(head).map(key)).toEqual(sortedCopy(first).map(key));
         // Force a ranking of everything there is, then add more: a mixed select merges.
-        (head.series.order as unknown as { rerank(): void }).rerank();
+        (head.reader.order as unknown as { rerank(): void }).rerank();
         const second = unique([...first, ...b]);
         await add(head, second, T0 + 1);
         expect(selected(head).map(key)).toEqual(sortedCopy(second).map(key));
@@ -72,7 +72,7 @@ describe('label-order ranks for sorted selects', () => {
     const head = new Head({ retentionMs: 1e12, clock: new FakeClock(T0) });
     const sets = Array.from({ length: 3000 }, (_, i) => labelsFrom({ __name__: `m${i % 7}`, i: String((i * 7919) % 3001) }));
     await add(head, sets, T0);
-    const order = head.series.order;
+    const order = head.reader.order;
     expect(order.rankings).toBe(0);
     expect(selected(head).map(key)).toEqual(sortedCopy(sets).map(key));
     expect(order.rankings).toBe(1);
@@ -89,7 +89,7 @@ describe('label-order ranks for sorted selects', () => {
     const sets = Array.from({ length: 20_000 }, (_, i) => labelsFrom({ __name__: 'old', i: String((i * 7919) % 20_011) }));
     await add(head, sets, T0);
     expect(selected(head)).toHaveLength(20_000);
-    expect(head.series.order.rankings).toBe(1);
+    expect(head.reader.order.rankings).toBe(1);
     const fresh = Array.from({ length: 1500 }, (_, i) => labelsFrom({ __name__: 'fresh', i: String((i * 31) % 1511) }));
     await add(head, fresh, T0 + 1);
     const only = head
@@ -97,16 +97,16 @@ describe('label-order ranks for sorted selects', () => {
       .select({ mint: 0, maxt: 1e15, matchers: [newMatcher('=', '__name__', 'fresh')] })
       .map((s) => key(s.labels));
     expect(only).toEqual(sortedCopy(fresh).map(key));
-    expect(head.series.order.rankings).toBe(1);
+    expect(head.reader.order.rankings).toBe(1);
     // Once the head has grown by an eighth, a select meeting many new series ranks again.
     await add(head, Array.from({ length: 1200 }, (_, i) => labelsFrom({ __name__: 'fresh', i: `b${i}` })), T0 + 2);
     expect(selected(head)).toHaveLength(22_700);
-    expect(head.series.order.rankings).toBe(1);
+    expect(head.reader.order.rankings).toBe(1);
     const more = Array.from({ length: 1000 }, (_, i) => labelsFrom({ __name__: 'fresh', i: `c${i}` }));
     await add(head, more, T0 + 3);
     const all = head.querier(0, 1e15).select({ mint: 0, maxt: 1e15, matchers: [newMatcher('=', '__name__', 'fresh')] });
     expect(all).toHaveLength(3700);
-    expect(head.series.order.rankings).toBe(2);
+    expect(head.reader.order.rankings).toBe(2);
   });
 
   it('does not trust the rank of a slot reused by a new series', async () => {
@@ -117,7 +117,7 @@ describe('label-order ranks for sorted selects', () => {
     await add(head, old, T0);
     await add(head, keep, T0 + 10_000);
     expect(selected(head).length).toBe(4000);
-    expect(head.series.order.rankings).toBe(1);
+    expect(head.reader.order.rankings).toBe(1);
     // Drop the old series; new ones take their slots (in reverse label order of the old ranks).
     expect(head.truncate(T0 + 5_000).length).toBe(2000);
     const fresh = Array.from({ length: 300 }, (_, i) => labelsFrom({ __name__: 'fresh', i: String(1000 - i) }));
