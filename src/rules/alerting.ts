@@ -7,10 +7,10 @@ import { labelsKey, labelsToObject, LabelsBuilder, METRIC_NAME, type Labels } fr
 import { nopLogger, type Logger } from '../model/logger.js';
 import type { Expr } from '../promql/parser/ast.js';
 import { parseExpr, printExpr } from '../promql/parser/index.js';
-import { labelsKeyOf } from '../promql/engine/labels.js';
 import type { Sample } from '../promql/engine/values.js';
 import { errMessage, monoMs, rememberKey, RecordedRule } from './base.js';
 import type { Alert, AlertingRuleConfig, AlertState, EvalContext, Rule, RuleResult } from './rule.js';
+import { seriesHash, SeriesMemoTable, type SeriesMemo } from './series-memo.js';
 import { defaultTemplater, templateDependence, type ExpandOptions, type TemplateData, type TemplateDependence, type Templater } from './templating.js';
 
 /** How long resolved alerts are kept (and re-sent) after resolution. */
@@ -58,8 +58,14 @@ export class AlertingRule extends RecordedRule implements Rule {
   /** Rule labels / annotations (annotations sorted by name) with what their templates depend on. */
   private readonly labelTpls: readonly TemplateSpec[];
   private readonly annTpls: readonly TemplateSpec[];
-  /** Per input series (by key): the last expansion results, reused while their inputs do not change. */
-  private memo = new Map<string, SeriesMemo>();
+  /** `labelTpls` then `annTpls`: the order of {@link SeriesMemo.vals}. */
+  private readonly tpls: readonly TemplateSpec[];
+  /** Template name of the rule (`__alert_<name>`), built once rather than per expansion. */
+  private readonly tplName: string;
+  /** Expansion results of the series being processed (synchronous path only; see seriesMemo). */
+  private readonly scratch: string[];
+  /** Per input series: the last expansion results, reused while their inputs do not change. */
+  private readonly memo = new SeriesMemoTable();
   private memoExtLabels: Readonly<Record<string, string>> | undefined;
   private memoExtURL: string | undefined;
   /** `ALERTS` / `ALERTS_FOR_STATE` label sets per held alert. */
@@ -82,6 +88,9 @@ export class AlertingRule extends RecordedRule implements Rule {
     this.annTpls = Object.entries(config.annotations)
       .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
       .map(spec);
+    this.tpls = [...this.labelTpls, ...this.annTpls];
+    this.tplName = `__alert_${this.name}`;
+    this.scratch = new Array<string>(this.tpls.length).fill('');
     let expr: Expr | undefined;
     let perr: string | undefined;
     let query = config.expr;
@@ -127,29 +136,31 @@ export class AlertingRule extends RecordedRule implements Rule {
       if (!this.expr) throw new Error(this.parseError ?? 'no expression');
       const vec = await ctx.query(this.expr, ts, ctx.signal);
       if (ctx.externalURL !== this.memoExtURL || (ctx.externalLabels !== this.memoExtLabels && !sameRecord(ctx.externalLabels, this.memoExtLabels))) {
-        this.memo = new Map();
+        this.memo.clear();
         this.memoExtLabels = ctx.externalLabels;
         this.memoExtURL = ctx.externalURL;
       }
       const fresh = new Map<string, SeriesMemo>();
-      const nextMemo = new Map<string, SeriesMemo>();
       const topts: ExpandOptions = {
         timestampMs: ts,
         queryAsync: async (q: string) => (await ctx.query(q, ts, ctx.signal)).map((x) => ({ labels: labelsToObject(x.metric), value: x.f })),
       };
+      this.memo.beginEval();
       for (const s of vec) {
-        const m = await this.seriesMemo(s, ctx, topts);
-        nextMemo.set(m.seriesKey, m);
+        // Synchronous unless a template runs a query: no promise per series in the common case.
+        const x = this.seriesMemo(s, ctx, topts);
+        const m = x instanceof Promise ? await x : x;
         if (fresh.has(m.key)) throw new Error(ERR_DUPLICATE_ALERT);
         fresh.set(m.key, m);
       }
-      this.memo = nextMemo;
-      for (const [key, m] of fresh) {
+      this.memo.endEval();
+      // forEach rather than for-of over entries: no [key, value] array per alert (large rules).
+      fresh.forEach((m, key) => {
         const cur = this.active.get(key);
         if (cur && cur.state !== 'inactive') {
           cur.value = m.value;
           cur.annotations = m.annotations;
-          continue;
+          return;
         }
         const a: Alert = {
           labels: m.labels,
@@ -173,10 +184,10 @@ export class AlertingRule extends RecordedRule implements Rule {
           if (ts > d.until || d.entries.size === 0) this.deferred = undefined;
         }
         this.active.set(key, a);
-      }
+      });
       const series: Sample[] = [];
       let numActive = 0;
-      for (const [key, a] of this.active) {
+      this.active.forEach((a, key) => {
         if (!fresh.has(key)) {
           let keepFiring = false;
           if (a.state === 'firing' && this.config.keepFiringFor > 0) {
@@ -188,7 +199,7 @@ export class AlertingRule extends RecordedRule implements Rule {
             a.state = 'inactive';
             a.resolvedAt = ts;
           }
-          if (!keepFiring) continue;
+          if (!keepFiring) return;
         } else {
           a.keepFiringSince = 0;
         }
@@ -206,7 +217,7 @@ export class AlertingRule extends RecordedRule implements Rule {
           // seconds): a restart then restores activeAt exactly; readers that truncate still work.
           series.push({ metric: o.forState, t: ts, f: a.activeAt / 1000 });
         }
-      }
+      });
       if (ctx.limit > 0 && numActive > ctx.limit) {
         this.active.clear();
         throw new Error(`exceeded limit of ${ctx.limit} with ${numActive} alerts`);
@@ -226,32 +237,61 @@ export class AlertingRule extends RecordedRule implements Rule {
    * Output labels, key and annotations of the alert for input sample `s`: template expansions are
    * reused from the previous evaluation of the same series when their inputs are unchanged (see
    * {@link templateDependence}), and so are the label set and annotations when no text changed.
+   * Synchronous (no closure, no promise, no per-series arrays unless a text changed) until an
+   * expansion returns a promise; the rest then continues in {@link seriesMemoAsync}.
    */
-  private async seriesMemo(s: Sample, ctx: EvalContext, topts: ExpandOptions): Promise<SeriesMemo> {
-    const seriesKey = labelsKeyOf(s.metric);
-    const prev = this.memo.get(seriesKey);
+  private seriesMemo(s: Sample, ctx: EvalContext, topts: ExpandOptions): SeriesMemo | Promise<SeriesMemo> {
+    const hash = seriesHash(s.metric);
+    const prev = this.memo.find(hash, s.metric);
     const sameValue = prev !== undefined && Object.is(prev.value, s.f);
+    const vals = this.scratch;
     let data: TemplateData | undefined;
-    const expand = (t: TemplateSpec, i: number, old: readonly string[] | undefined): string | Promise<string> => {
-      if (old !== undefined && (t.dep === 'labels' || (t.dep === 'value' && sameValue))) return old[i]!;
-      data ??= { labels: labelsToObject(s.metric), externalLabels: ctx.externalLabels, externalURL: ctx.externalURL, value: s.f };
-      return this.templater.expand(`__alert_${this.name}`, t.text, data, topts);
-    };
-    const labelVals: string[] = new Array<string>(this.labelTpls.length);
-    let labelsSame = prev !== undefined;
-    for (let i = 0; i < this.labelTpls.length; i++) {
-      const x = expand(this.labelTpls[i]!, i, prev?.labelVals);
-      const v = typeof x === 'string' ? x : await x;
-      labelVals[i] = v;
-      if (labelsSame && prev!.labelVals[i] !== v) labelsSame = false;
+    for (let i = 0; i < this.tpls.length; i++) {
+      const t = this.tpls[i]!;
+      if (prev !== undefined && (t.dep === 'labels' || (t.dep === 'value' && sameValue))) {
+        vals[i] = prev.vals[i]!;
+        continue;
+      }
+      data ??= templateData(s, ctx);
+      const x = this.templater.expand(this.tplName, t.text, data, topts);
+      if (typeof x !== 'string') return this.seriesMemoAsync(s, hash, prev, vals.slice(), i, x, data, topts);
+      vals[i] = x;
     }
-    const annVals: string[] = new Array<string>(this.annTpls.length);
+    return this.storeMemo(s, hash, prev, vals);
+  }
+
+  /** {@link seriesMemo} from template `i` on, whose expansion `pending` is under way. */
+  private async seriesMemoAsync(
+    s: Sample,
+    hash: number,
+    prev: SeriesMemo | undefined,
+    vals: string[],
+    i: number,
+    pending: Promise<string>,
+    data: TemplateData,
+    topts: ExpandOptions,
+  ): Promise<SeriesMemo> {
+    const sameValue = prev !== undefined && Object.is(prev.value, s.f);
+    vals[i] = await pending;
+    for (i++; i < this.tpls.length; i++) {
+      const t = this.tpls[i]!;
+      if (prev !== undefined && (t.dep === 'labels' || (t.dep === 'value' && sameValue))) vals[i] = prev.vals[i]!;
+      else vals[i] = await this.templater.expand(this.tplName, t.text, data, topts);
+    }
+    return this.storeMemo(s, hash, prev, vals);
+  }
+
+  /** Updates (or adds) the memo entry of `s` from the expansion results `vals` (may be scratch). */
+  private storeMemo(s: Sample, hash: number, prev: SeriesMemo | undefined, vals: readonly string[]): SeriesMemo {
+    const nl = this.labelTpls.length;
+    let labelsSame = prev !== undefined;
     let annsSame = prev !== undefined;
-    for (let i = 0; i < this.annTpls.length; i++) {
-      const x = expand(this.annTpls[i]!, i, prev?.annVals);
-      const v = typeof x === 'string' ? x : await x;
-      annVals[i] = v;
-      if (annsSame && prev!.annVals[i] !== v) annsSame = false;
+    if (prev !== undefined) {
+      for (let i = 0; i < vals.length; i++) {
+        if (prev.vals[i] === vals[i]) continue;
+        if (i < nl) labelsSame = false;
+        else annsSame = false;
+      }
     }
     let labels: Labels;
     let key: string;
@@ -260,17 +300,20 @@ export class AlertingRule extends RecordedRule implements Rule {
       key = prev!.key;
     } else {
       const b = new LabelsBuilder(s.metric).del(METRIC_NAME);
-      for (let i = 0; i < this.labelTpls.length; i++) b.set(this.labelTpls[i]!.name, labelVals[i]!);
+      for (let i = 0; i < nl; i++) b.set(this.labelTpls[i]!.name, vals[i]!);
       b.set(ALERT_NAME_LABEL, this.name);
       labels = b.labels();
       key = labelsKey(labels);
       rememberKey(labels, key);
     }
-    const annotations: Labels = annsSame ? prev!.annotations : this.annTpls.map((t, i) => ({ name: t.name, value: annVals[i]! }));
-    if (prev === undefined) return { seriesKey, value: s.f, labelVals, annVals, labels, key, annotations };
+    const annotations: Labels = annsSame ? prev!.annotations : this.annTpls.map((t, i) => ({ name: t.name, value: vals[nl + i]! }));
+    // Keep the previous array when nothing changed; otherwise copy (vals may be the scratch array).
+    const kept = labelsSame && annsSame ? prev!.vals : vals.slice();
+    if (prev === undefined) return this.memo.add(hash, { metric: s.metric, value: s.f, vals: kept, labels, key, annotations });
+    this.memo.touch(prev);
+    prev.metric = s.metric;
     prev.value = s.f;
-    prev.labelVals = labelVals;
-    prev.annVals = annVals;
+    prev.vals = kept;
     prev.labels = labels;
     prev.key = key;
     prev.annotations = annotations;
@@ -330,6 +373,11 @@ function sameRecord(a: Readonly<Record<string, string>>, b: Readonly<Record<stri
   return true;
 }
 
+/** The data of the templates of alert input `s`. */
+function templateData(s: Sample, ctx: EvalContext): TemplateData {
+  return { labels: labelsToObject(s.metric), externalLabels: ctx.externalLabels, externalURL: ctx.externalURL, value: s.f };
+}
+
 /** `ls`, with its key remembered for the group's output bookkeeping. */
 function keyed(ls: Labels): Labels {
   rememberKey(ls, labelsKey(ls));
@@ -341,17 +389,6 @@ interface TemplateSpec {
   readonly name: string;
   readonly text: string;
   readonly dep: TemplateDependence;
-}
-
-/** Expansion results for one input series (reused across evaluations while inputs are unchanged). */
-interface SeriesMemo {
-  readonly seriesKey: string;
-  value: number;
-  labelVals: readonly string[];
-  annVals: readonly string[];
-  labels: Labels;
-  key: string;
-  annotations: Labels;
 }
 
 /**

@@ -17,12 +17,13 @@ import { AnomalyRule } from './anomaly.js';
 import { errMessage, monoMs, outputKey } from './base.js';
 import { ForecastRule } from './forecast.js';
 import { ruleMetrics, type RuleMetrics } from './metrics.js';
-import { formatHorizon, registryFor, type PredictiveDeps, type PredictiveRuleOptions } from './predictive-base.js';
+import { groupConfigFingerprint, isPredictive, makeGroupRule, ruleIdentity, type PredictiveRule } from './group-rules.js';
+import { formatHorizon, type PredictiveDeps } from './predictive-base.js';
 import { predictiveMetrics } from './predictive-metrics.js';
 import type { RangeQueryFunc } from './predictive-window.js';
 import { RecordingRule } from './recording.js';
 import { restoreForState } from './restore.js';
-import { ruleConfigName, type EvalContext, type NotifyFunc, type QueryFunc, type Rule, type RuleConfig, type RuleGroupConfig, type SeriesSink, type SpanFactory } from './rule.js';
+import type { EvalContext, NotifyFunc, QueryFunc, Rule, RuleGroupConfig, SeriesSink, SpanFactory } from './rule.js';
 import { ruleContext, startGroupSpan } from '../tracing/rules.js';
 import { selectedNames, type SelectedNames } from './selectors.js';
 import type { Templater } from './templating.js';
@@ -62,13 +63,6 @@ interface OutSeries {
   ref: SeriesRef;
 }
 
-/** A forecast or anomaly rule. */
-type PredictiveRule = ForecastRule | AnomalyRule;
-
-function isPredictive(r: Rule): r is PredictiveRule {
-  return r instanceof ForecastRule || r instanceof AnomalyRule;
-}
-
 /** Options of a {@link RuleGroup}. */
 export interface GroupOptions {
   /** Interval used when the group sets none (global evaluation_interval). */
@@ -86,24 +80,11 @@ function fnv32(s: string): number {
   return h >>> 0;
 }
 
+export { groupConfigFingerprint, ruleIdentity };
+
 /** Group identity: `file;name`. */
 export function groupKey(file: string, name: string): string {
   return `${file};${name}`;
-}
-
-/** Identity of a rule for state carry-over on reload: kind, name, labels and expression. */
-export function ruleIdentity(r: RuleConfig): string {
-  const labels = Object.entries(r.labels).sort((a, b) => (a[0] < b[0] ? -1 : 1));
-  const id: unknown[] = [r.kind, ruleConfigName(r), labels, r.expr];
-  if (r.kind === 'forecast') id.push(r.model, r.step, r.horizons, r.quantiles);
-  else if (r.kind === 'anomaly') id.push(r.model, r.step);
-  return JSON.stringify(id);
-}
-
-/** Comparable form of a group config (positions ignored). */
-export function groupConfigFingerprint(cfg: RuleGroupConfig, defaultIntervalMs: number): string {
-  const { pos: _p, rules, ...rest } = cfg;
-  return JSON.stringify({ ...rest, interval: cfg.interval || defaultIntervalMs, rules: rules.map(({ pos: _rp, ...r }) => r) });
 }
 
 /** A running rule group. */
@@ -158,7 +139,9 @@ export class RuleGroup {
     this.metrics = ruleMetrics(deps.registry);
     this.ingestSpacing = opts.ingestMinSpacingMs ?? 20;
     const restore = (opts.restore ?? true) && deps.queryable !== undefined;
-    this.ruleList = config.rules.map((rc) => this.makeRule(rc, restore));
+    this.ruleList = config.rules.map((rc) =>
+      makeGroupRule(rc, { groupLabels: config.labels, deps, logger: this.logger, clock: this.clock, restore }),
+    );
     this.needsRestore = restore && this.ruleList.some((r) => r instanceof AlertingRule && !r.isRestored());
     this.prevSeries = this.ruleList.map(() => new Map());
     for (const r of this.ruleList) {
@@ -170,49 +153,6 @@ export class RuleGroup {
       if (e) selectedNames(e, this.selected);
     }
     this.metrics.rules(this.key, this.ruleList.length, this.interval / 1000);
-  }
-
-  private makeRule(rc: RuleConfig, restore: boolean): Rule {
-    const labels = { ...this.config.labels, ...rc.labels };
-    switch (rc.kind) {
-      case 'recording':
-        return new RecordingRule({ ...rc, labels });
-      case 'alerting':
-        return new AlertingRule(
-          { ...rc, labels },
-          {
-            resendDelayMs: this.deps.resendDelayMs,
-            ...(this.deps.templater ? { templater: this.deps.templater } : {}),
-            restored: !(restore && rc.for >= this.deps.gracePeriodMs && rc.for > 0),
-            logger: this.logger,
-          },
-        );
-      case 'forecast':
-        return new ForecastRule({ ...rc, labels }, this.predictiveOptions());
-      case 'anomaly':
-        return new AnomalyRule({ ...rc, labels }, this.predictiveOptions());
-      default: {
-        const never: never = rc;
-        throw new Error(`unknown rule kind ${JSON.stringify(never)}`);
-      }
-    }
-  }
-
-  private predictiveOptions(): PredictiveRuleOptions {
-    const p = this.deps.predictive;
-    return {
-      models: registryFor(p, this.logger),
-      source: {
-        ...(this.deps.queryable ? { queryable: this.deps.queryable } : {}),
-        ...(this.deps.queryRange ? { queryRange: this.deps.queryRange } : {}),
-      },
-      metrics: predictiveMetrics(this.deps.registry),
-      logger: this.logger,
-      clock: this.clock,
-      ...(p?.maxSeries !== undefined ? { maxSeries: p.maxSeries } : {}),
-      ...(p?.trainer ? { trainer: p.trainer } : {}),
-      ...(p?.loadBytes ? { loadBytes: p.loadBytes } : {}),
-    };
   }
 
   /**

@@ -13,12 +13,12 @@ import { assertNever } from '../../model/errors.js';
 import { lineCol, TemplateError, type TemplateErrorPhase } from './errors.js';
 import { formatValue } from './fmt.js';
 import { goQuote } from './lexer.js';
-import { ExecInterrupt, GoFunc, GoMap, GoSlice, GoStruct, goTypeOf, truth, typeName, type GoCallable, type GoValue, type ParamType } from './values.js';
+import { ExecInterrupt, GoFunc, GoMap, GoSlice, GoStruct, goTypeOf, truth, typeName, type FuncLookup, type GoCallable, type GoValue, type ParamType } from './values.js';
 
 /** Options of {@link executeTemplate}. */
 export interface ExecOptions {
   /** Functions callable by name (builtins plus extras); `and`/`or` are handled lazily. */
-  readonly funcs: ReadonlyMap<string, GoCallable>;
+  readonly funcs: FuncLookup;
   /** Names in `funcs` that are Go builtins (for the `and`/`or` short-circuit). */
   readonly builtins?: ReadonlySet<string>;
   /** Missing map keys yield the map's zero value (Prometheus: true) instead of no value. */

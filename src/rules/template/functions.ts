@@ -266,20 +266,34 @@ export function prometheusFuncs(ctx: PromFuncContext): Map<string, GoCallable> {
   return m;
 }
 
-/** The functions that depend on the expansion context (query, time, external URL). */
-export function contextFuncs(ctx: PromFuncContext): [string, GoCallable][] {
-  return [
-    [
-      'query',
-      f(['string'], ([q]) => {
+/** Names of the functions that depend on the expansion context (query, time, external URL). */
+export const CONTEXT_FUNC_NAMES: readonly string[] = ['query', 'now', 'pathPrefix', 'externalURL'];
+
+/**
+ * The context function `name` bound to `ctx`, or undefined when `name` is not one of
+ * {@link CONTEXT_FUNC_NAMES}. Built one at a time so an expansion only pays for what it calls.
+ */
+export function contextFunc(name: string, ctx: PromFuncContext): GoCallable | undefined {
+  switch (name) {
+    case 'query':
+      return f(['string'], ([q]) => {
         if (!ctx.query) throw new Error('query is not available in this context');
         return queryResultValue(ctx.query(q as string));
-      }),
-    ],
-    ['now', f([], () => ctx.timestampMs / 1000)],
-    ['pathPrefix', f([], () => urlPath(ctx.externalURL))],
-    ['externalURL', f([], () => ctx.externalURL)],
-  ];
+      });
+    case 'now':
+      return f([], () => ctx.timestampMs / 1000);
+    case 'pathPrefix':
+      return f([], () => urlPath(ctx.externalURL));
+    case 'externalURL':
+      return f([], () => ctx.externalURL);
+    default:
+      return undefined;
+  }
+}
+
+/** The functions that depend on the expansion context (query, time, external URL). */
+export function contextFuncs(ctx: PromFuncContext): [string, GoCallable][] {
+  return CONTEXT_FUNC_NAMES.map((n) => [n, contextFunc(n, ctx)!]);
 }
 
 /** The context-free Prometheus functions (a new map each call; callers may cache it). */

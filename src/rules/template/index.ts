@@ -13,10 +13,10 @@
 import { BUILTIN_NAMES, builtinFuncs } from './builtins.js';
 import { TemplateError } from './errors.js';
 import { executeTemplate } from './exec.js';
-import { PROMETHEUS_FUNC_NAMES, type QueryFn, type QuerySample, contextFuncs, staticPrometheusFuncs } from './functions.js';
+import { PROMETHEUS_FUNC_NAMES, type PromFuncContext, type QueryFn, type QuerySample, contextFunc, staticPrometheusFuncs } from './functions.js';
 import { parseTemplate, asTemplateError } from './parser.js';
 import type { ParsedTemplates } from './ast.js';
-import { ExecInterrupt, GoMap, GoStruct, fromJS, type GoCallable, type GoValue } from './values.js';
+import { ExecInterrupt, GoMap, GoStruct, fromJS, type FuncLookup, type GoCallable, type GoValue } from './values.js';
 
 export { TemplateError } from './errors.js';
 export type { TemplateErrorPhase } from './errors.js';
@@ -77,17 +77,79 @@ function parseCached(name: string, text: string): ParsedTemplates {
   return hit;
 }
 
-/** Go builtins plus the context-free Prometheus functions, built once. */
-let baseFuncs: Map<string, GoCallable> | undefined;
+/**
+ * Go builtins plus the context-free Prometheus functions: built once, shared by every expansion
+ * and never modified after construction (expansions must not see each other's bindings).
+ */
+let baseFuncs: ReadonlyMap<string, GoCallable> | undefined;
 
-function funcTable(externalURL: string, opts: ExpandOptions): Map<string, GoCallable> {
+function sharedBaseFuncs(): ReadonlyMap<string, GoCallable> {
   if (!baseFuncs) {
-    baseFuncs = builtinFuncs();
-    for (const [k, v] of staticPrometheusFuncs()) baseFuncs.set(k, v);
+    const m = builtinFuncs();
+    for (const [k, v] of staticPrometheusFuncs()) m.set(k, v);
+    baseFuncs = m;
   }
-  const funcs = new Map(baseFuncs);
-  for (const [k, v] of contextFuncs({ query: opts.query, timestampMs: opts.timestampMs ?? 0, externalURL })) funcs.set(k, v);
-  return funcs;
+  return baseFuncs;
+}
+
+/**
+ * The function table of one expansion: its context functions (`query`, `now`, `pathPrefix`,
+ * `externalURL`) looked up first, then the shared base table. Copying the ~70-entry base table
+ * for every expansion used to be the largest allocation of a rule evaluation cycle; this object
+ * costs a few fields, and a context function is only built when the template calls it.
+ */
+class ExpansionFuncs implements FuncLookup {
+  private readonly base = sharedBaseFuncs();
+  private readonly ctx: PromFuncContext;
+  private bound: Map<string, GoCallable> | undefined;
+
+  constructor(externalURL: string, opts: ExpandOptions) {
+    this.ctx = { query: opts.query, timestampMs: opts.timestampMs ?? 0, externalURL };
+  }
+
+  get(name: string): GoCallable | undefined {
+    let fn = this.bound?.get(name);
+    if (fn !== undefined) return fn;
+    fn = contextFunc(name, this.ctx);
+    if (fn === undefined) return this.base.get(name);
+    (this.bound ??= new Map()).set(name, fn);
+    return fn;
+  }
+}
+
+/**
+ * `.ExternalLabels` as a Go map, reused while the caller passes the same record: it is the same
+ * object for every alert of a rule group. Safe to share because no template function mutates a
+ * map (the template language cannot either).
+ */
+let extLabels: { rec: Readonly<Record<string, string>>; map: GoMap } | undefined;
+
+function externalLabelsMap(rec: Readonly<Record<string, string>>): GoMap {
+  if (extLabels?.rec !== rec) extLabels = { rec, map: GoMap.ofStrings(rec) };
+  return extLabels.map;
+}
+
+/**
+ * The last alert dot built, by identity of the data and its fields: a rule expands all label and
+ * annotation templates of one alert with the same data object, so only the first builds the Go
+ * values. The dot is never mutated by execution (no template function writes to a map or struct).
+ */
+let lastDot: { data: TemplateData; labels: TemplateData['labels']; ext: TemplateData['externalLabels']; url: string; value: number | string; dot: GoStruct } | undefined;
+
+function alertDot(data: TemplateData): GoStruct {
+  const c = lastDot;
+  if (c !== undefined && c.data === data && c.labels === data.labels && c.ext === data.externalLabels && c.url === data.externalURL && Object.is(c.value, data.value)) return c.dot;
+  const dot = new GoStruct(
+    ALERT_DATA_TYPE,
+    new Map<string, GoValue>([
+      ['Labels', GoMap.ofStrings(data.labels)],
+      ['ExternalLabels', externalLabelsMap(data.externalLabels)],
+      ['ExternalURL', data.externalURL],
+      ['Value', data.value],
+    ]),
+  );
+  lastDot = { data, labels: data.labels, ext: data.externalLabels, url: data.externalURL, value: data.value, dot };
+  return dot;
 }
 
 /**
@@ -100,17 +162,9 @@ export function expandAlertTemplate(name: string, text: string, data: TemplateDa
   // Fast path: no actions at all.
   if (!text.includes('{{')) return text;
   const parsed = parseCached(tname, ALERT_PREAMBLE + text);
-  const dot = new GoStruct(
-    ALERT_DATA_TYPE,
-    new Map<string, GoValue>([
-      ['Labels', GoMap.ofStrings(data.labels)],
-      ['ExternalLabels', GoMap.ofStrings(data.externalLabels)],
-      ['ExternalURL', data.externalURL],
-      ['Value', data.value],
-    ]),
-  );
+  const dot = alertDot(data);
   return executeTemplate(parsed, dot, {
-    funcs: funcTable(data.externalURL, opts),
+    funcs: new ExpansionFuncs(data.externalURL, opts),
     builtins: BUILTIN_NAMES,
     missingKeyZero: true,
     maxOutputBytes: opts.maxOutputBytes,
@@ -209,7 +263,7 @@ export interface GenericExpandOptions extends ExpandOptions {
 export function expandTemplate(name: string, text: string, data: unknown, opts: GenericExpandOptions = {}): string {
   const parsed = parseCached(name, text);
   return executeTemplate(parsed, fromJS(data), {
-    funcs: funcTable(opts.externalURL ?? '', opts),
+    funcs: new ExpansionFuncs(opts.externalURL ?? '', opts),
     builtins: BUILTIN_NAMES,
     missingKeyZero: opts.missingKeyZero ?? true,
     maxOutputBytes: opts.maxOutputBytes,

@@ -24,6 +24,11 @@ export interface GoCallable {
   call(args: GoValue[]): GoValue;
 }
 
+/** Function lookup by name, as the executor needs it (a `ReadonlyMap` will do). */
+export interface FuncLookup {
+  get(name: string): GoCallable | undefined;
+}
+
 /**
  * Thrown by a function to abort the whole execution without being wrapped as
  * `error calling X` (used by the async query driver). Propagates out of executeTemplate.
@@ -60,7 +65,10 @@ export class GoMap {
 
   /** A `map[string]string` from a plain record. */
   static ofStrings(rec: Readonly<Record<string, string>>): GoMap {
-    return new GoMap(new Map(Object.entries(rec)), 'map[string]string', '');
+    // Object.keys rather than Object.entries: no [key, value] array per label (hot: every alert).
+    const m = new Map<string, GoValue>();
+    for (const k of Object.keys(rec)) m.set(k, rec[k]!);
+    return new GoMap(m, 'map[string]string', '');
   }
 }
 
