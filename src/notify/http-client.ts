@@ -2,11 +2,13 @@
  * A small outgoing HTTP POST client shared by the Alertmanager notifier and remote-write out.
  * It applies {@link HttpClientConfig}: basic auth and bearer tokens (the `*_file` variants are
  * read at every request, so a rotated Kubernetes secret is picked up) and TLS (CA, client
- * certificate, server name, insecure skip verify) through a `node:https` Agent. Response bodies
+ * certificate, server name, insecure skip verify) through a `node:https` Agent, rebuilt when a
+ * TLS file changes (size or mtime, checked before each HTTPS request), so rotated certificates
+ * are picked up too. Response bodies
  * are read only up to a bound. A `fetch` implementation can be injected (tests); TLS settings
  * are then the caller's business.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import type { HttpClientConfig } from '../config/types.js';
@@ -103,6 +105,25 @@ async function buildAgent(cfg: HttpClientConfig): Promise<https.Agent> {
   return new https.Agent(opts);
 }
 
+/** A signature of the TLS files (size and mtime of each; '' when none are configured). */
+async function tlsFilesSignature(cfg: HttpClientConfig): Promise<string> {
+  const tls = cfg.tls ?? {};
+  let sig = '';
+  for (const f of [tls.caFile, tls.certFile, tls.keyFile]) {
+    if (!f) continue;
+    try {
+      const st = await stat(f);
+      sig += `${st.size}:${st.mtimeMs};`;
+    } catch {
+      sig += 'missing;'; // buildAgent reports the error
+    }
+  }
+  return sig;
+}
+
+/** Idle keep-alive sockets of a replaced agent are closed after this long. */
+const OLD_AGENT_GRACE_MS = 60_000;
+
 function postWithNode(req: PostRequest, agent: http.Agent, maxBytes: number, signal: AbortSignal): Promise<PostResponse> {
   return new Promise((resolve, reject) => {
     const url = new URL(req.url);
@@ -162,6 +183,7 @@ export function createPoster(cfg: HttpClientConfig, opts: PosterOptions = {}): P
   const maxBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 4 });
   let httpsAgent: Promise<https.Agent> | undefined;
+  let tlsSig: string | undefined;
   return async (req) => {
     const signal = combinedSignal(req.timeoutMs, req.signal);
     const auth = await authorizationHeader(cfg);
@@ -176,6 +198,15 @@ export function createPoster(cfg: HttpClientConfig, opts: PosterOptions = {}): P
       }
       let agent: http.Agent = httpAgent;
       if (req.url.startsWith('https:')) {
+        const sig = await tlsFilesSignature(cfg);
+        if (httpsAgent !== undefined && sig !== tlsSig) {
+          // Rotated certificate or CA: new connections use the new files; requests in flight
+          // on the old agent finish, its idle sockets are closed later.
+          const old = httpsAgent;
+          httpsAgent = undefined;
+          setTimeout(() => void old.then((a) => a.destroy(), () => {}), OLD_AGENT_GRACE_MS).unref();
+        }
+        tlsSig = sig;
         httpsAgent ??= buildAgent(cfg);
         try {
           agent = await httpsAgent;

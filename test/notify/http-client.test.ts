@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -106,6 +106,33 @@ describe('createPoster over node:https with TLS settings', () => {
     await expect(createPoster({})({ url: `https://127.0.0.1:${port}/`, headers: {}, body: 'x', timeoutMs: 3000 })).rejects.toThrow(/certificate/);
     const res = await createPoster({ tls: { insecureSkipVerify: true } })({ url: `https://127.0.0.1:${port}/`, headers: {}, body: 'x', timeoutMs: 3000 });
     expect(res.status).toBe(200);
+  });
+
+  it('picks up a rotated CA file (the agent is rebuilt when a TLS file changes)', async () => {
+    const ca = join(dir, 'rotating-ca.pem');
+    writeFileSync(ca, readFileSync(join(dir, 'cert.pem')));
+    const post = createPoster({ tls: { caFile: ca, serverName: 'am.test' } });
+    expect((await post({ url: `https://127.0.0.1:${port}/`, headers: {}, body: 'x', timeoutMs: 3000 })).status).toBe(200);
+    // A second server with a new self-signed certificate, and the CA file rewritten to it.
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key2.pem'), '-out', join(dir, 'cert2.pem'), '-days', '1', '-subj', '/CN=am.test', '-addext', 'subjectAltName=DNS:am.test'],
+      { stdio: 'ignore' },
+    );
+    const srv2 = https.createServer({ key: readFileSync(join(dir, 'key2.pem')), cert: readFileSync(join(dir, 'cert2.pem')) }, handler([]));
+    const port2 = await listen(srv2);
+    try {
+      // Before the rotation the new server is not trusted…
+      await expect(post({ url: `https://127.0.0.1:${port2}/`, headers: {}, body: 'x', timeoutMs: 3000 })).rejects.toThrow(/certificate|self.signed/);
+      writeFileSync(ca, readFileSync(join(dir, 'cert2.pem')));
+      utimesSync(ca, new Date(), new Date(Date.now() + 5000));
+      // …after it, it is, and the old one no longer is.
+      expect((await post({ url: `https://127.0.0.1:${port2}/`, headers: {}, body: 'x', timeoutMs: 3000 })).status).toBe(200);
+      await expect(post({ url: `https://127.0.0.1:${port}/`, headers: {}, body: 'x', timeoutMs: 3000 })).rejects.toThrow(/certificate|self.signed/);
+    } finally {
+      srv2.closeAllConnections();
+      srv2.close();
+    }
   });
 
   it('bearer_token_file is re-read for every request', async () => {
