@@ -6,9 +6,8 @@
 import { labelsKey, labelsToObject, LabelsBuilder, METRIC_NAME, type Labels } from '../model/labels.js';
 import { nopLogger, type Logger } from '../model/logger.js';
 import type { Expr } from '../promql/parser/ast.js';
-import { parseExpr, printExpr } from '../promql/parser/index.js';
 import type { Sample } from '../promql/engine/values.js';
-import { errMessage, monoMs, rememberKey, RecordedRule } from './base.js';
+import { errMessage, monoMs, parseRuleExpr, rememberKey, RecordedRule } from './base.js';
 import type { Alert, AlertingRuleConfig, AlertState, EvalContext, Rule, RuleResult } from './rule.js';
 import { seriesHash, SeriesMemoTable, type SeriesMemo } from './series-memo.js';
 import { defaultTemplater, templateDependence, type ExpandOptions, type TemplateData, type TemplateDependence, type Templater } from './templating.js';
@@ -91,18 +90,7 @@ export class AlertingRule extends RecordedRule implements Rule {
     this.tpls = [...this.labelTpls, ...this.annTpls];
     this.tplName = `__alert_${this.name}`;
     this.scratch = new Array<string>(this.tpls.length).fill('');
-    let expr: Expr | undefined;
-    let perr: string | undefined;
-    let query = config.expr;
-    try {
-      expr = parseExpr(config.expr);
-      query = printExpr(expr);
-    } catch (e) {
-      perr = errMessage(e);
-    }
-    this.expr = expr;
-    this.query = query;
-    this.parseError = perr;
+    ({ expr: this.expr, query: this.query, parseError: this.parseError } = parseRuleExpr(config.expr));
   }
 
   /** The `for` duration (ms). */

@@ -13,10 +13,10 @@ import type { ModelSession } from '../ml/model.js';
 import { DEFAULT_DETECTOR, SeriesAnomalyState, type DetectorParams } from '../ml/online.js';
 import type { WorkerTrainRequest } from '../ml/retrain.js';
 import type { Sample } from '../promql/engine/values.js';
-import { errMessage, monoMs } from './base.js';
+import { monoMs } from './base.js';
 import { fixedLabels, OutputLabelCache, PredictiveRuleBase, seriesKey, type PredictiveRuleOptions } from './predictive-base.js';
 import { ERR_DUPLICATE_RECORDING } from './recording.js';
-import type { AnomalyRuleConfig, EvalContext, Rule, RuleResult } from './rule.js';
+import type { AnomalyRuleConfig, EvalContext, Rule } from './rule.js';
 
 /** Default upper bound on model input values of one evaluation (float32s, 32 MB); warm-up rows beyond wait. */
 export const MAX_BATCH_VALUES = 1 << 23;
@@ -60,21 +60,6 @@ export class AnomalyRule extends PredictiveRuleBase<AnomalyRuleConfig> implement
     return this.states.get(key)?.det.count ?? 0;
   }
 
-  /** Evaluates once; never throws. */
-  async eval(ctx: EvalContext): Promise<RuleResult> {
-    const start = monoMs();
-    try {
-      const s = await this.session();
-      const out = await this.score(s, ctx);
-      if (ctx.limit > 0 && out.length > ctx.limit) throw new Error(`exceeded limit of ${ctx.limit} with ${out.length} series`);
-      this.rec.record(ctx.ts, monoMs() - start, out.length);
-      return { series: out };
-    } catch (e) {
-      this.rec.record(ctx.ts, monoMs() - start, 0, errMessage(e));
-      return { series: [] };
-    }
-  }
-
   private detectorParams(s: ModelSession): DetectorParams {
     const p = s.info.likelihood as Partial<DetectorParams> | undefined;
     return p ? { ...DEFAULT_DETECTOR, spatialTolerance: 0, ...p } : DEFAULT_DETECTOR;
@@ -91,7 +76,7 @@ export class AnomalyRule extends PredictiveRuleBase<AnomalyRuleConfig> implement
     return e * scale;
   }
 
-  private async score(s: ModelSession, ctx: EvalContext): Promise<Sample[]> {
+  protected async run(s: ModelSession, ctx: EvalContext): Promise<Sample[]> {
     const W = s.info.window;
     const step = this.config.step;
     const L = Math.max(W, Math.floor(this.config.lookback / step));

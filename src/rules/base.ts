@@ -3,6 +3,8 @@
  * of recent evaluations shown by the API.
  */
 import { labelsKey, type Labels } from '../model/labels.js';
+import type { Expr } from '../promql/parser/ast.js';
+import { parseExpr, printExpr } from '../promql/parser/index.js';
 import type { RuleEvaluation, RuleHealth } from './rule.js';
 
 /** Number of recent evaluations each rule keeps. */
@@ -64,6 +66,24 @@ export class EvalRecord {
 /** Message of an unknown thrown value. */
 export function errMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * A rule's expression, parsed once when the rule is built: the AST, the query text the rule
+ * reports (the printed AST, or the text as written when it does not parse) and the parse error.
+ */
+export function parseRuleExpr(text: string): { expr: Expr | undefined; query: string; parseError: string | undefined } {
+  try {
+    const expr = parseExpr(text);
+    return { expr, query: printExpr(expr), parseError: undefined };
+  } catch (e) {
+    return { expr: undefined, query: text, parseError: errMessage(e) };
+  }
+}
+
+/** Throws when a rule produced more series than its group's `limit` allows (0 = no limit). */
+export function checkSeriesLimit(limit: number, n: number): void {
+  if (limit > 0 && n > limit) throw new Error(`exceeded limit of ${limit} with ${n} series`);
 }
 
 /** High-resolution monotonic milliseconds (for durations only). */

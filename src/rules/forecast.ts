@@ -10,11 +10,11 @@ import { normStats } from '../ml/graphs.js';
 import type { ModelSession } from '../ml/model.js';
 import type { WorkerTrainRequest } from '../ml/retrain.js';
 import type { Sample } from '../promql/engine/values.js';
-import { errMessage, monoMs } from './base.js';
+import { monoMs } from './base.js';
 import { ForecastTracker } from './predictive-accuracy.js';
 import { fixedLabels, formatHorizon, OutputLabelCache, PredictiveRuleBase, seriesKey, type PredictiveRuleOptions } from './predictive-base.js';
 import { ERR_DUPLICATE_RECORDING } from './recording.js';
-import type { EvalContext, ForecastRuleConfig, Rule, RuleResult } from './rule.js';
+import type { EvalContext, ForecastRuleConfig, Rule } from './rule.js';
 
 function argBest(xs: readonly number[], better: (a: number, b: number) => boolean): number {
   let k = 0;
@@ -48,22 +48,7 @@ export class ForecastRule extends PredictiveRuleBase<ForecastRuleConfig> impleme
     }));
   }
 
-  /** Evaluates once; never throws. */
-  async eval(ctx: EvalContext): Promise<RuleResult> {
-    const start = monoMs();
-    try {
-      const s = await this.session();
-      const out = await this.forecast(s, ctx);
-      if (ctx.limit > 0 && out.length > ctx.limit) throw new Error(`exceeded limit of ${ctx.limit} with ${out.length} series`);
-      this.rec.record(ctx.ts, monoMs() - start, out.length);
-      return { series: out };
-    } catch (e) {
-      this.rec.record(ctx.ts, monoMs() - start, 0, errMessage(e));
-      return { series: [] };
-    }
-  }
-
-  private async forecast(s: ModelSession, ctx: EvalContext): Promise<Sample[]> {
+  protected async run(s: ModelSession, ctx: EvalContext): Promise<Sample[]> {
     const info = s.info;
     const W = info.window;
     const step = this.config.step;

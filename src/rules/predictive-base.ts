@@ -12,12 +12,12 @@ import type { Matcher } from '../model/matchers.js';
 import type { ModelSession } from '../ml/model.js';
 import type { ScheduleFn, WorkerTrainRequest } from '../ml/retrain.js';
 import type { Expr } from '../promql/parser/ast.js';
-import { parseExpr, printExpr } from '../promql/parser/index.js';
-import { errMessage, RecordedRule } from './base.js';
+import { checkSeriesLimit, errMessage, monoMs, parseRuleExpr, RecordedRule } from './base.js';
 import { nopPredictiveMetrics, type PredictiveMetrics } from './predictive-metrics.js';
 import { checkModelInfo, defaultModelDir, ModelRegistry } from './predictive-models.js';
 import { plainSelectorMatchers, readWindows, WindowReader, type WindowSourceDeps } from './predictive-window.js';
-import type { AnomalyRuleConfig, ForecastRuleConfig } from './rule.js';
+import type { AnomalyRuleConfig, EvalContext, ForecastRuleConfig, RuleResult } from './rule.js';
+import type { Sample } from '../promql/engine/values.js';
 
 /** Trains a model from history (default: `trainInWorker` of the ML package). */
 export type Trainer = (req: WorkerTrainRequest, signal: AbortSignal) => Promise<Uint8Array>;
@@ -165,19 +165,8 @@ export abstract class PredictiveRuleBase<C extends ForecastRuleConfig | AnomalyR
     this.logger = (opts.logger ?? nopLogger).with({ rule: this.name });
     this.clock = opts.clock ?? systemClock;
     this.maxSeries = opts.maxSeries ?? DEFAULT_MAX_SERIES;
-    let expr: Expr | undefined;
-    let perr: string | undefined;
-    let query = config.expr;
-    try {
-      expr = parseExpr(config.expr);
-      query = printExpr(expr);
-    } catch (e) {
-      perr = errMessage(e);
-    }
-    this.expr = expr;
-    this.query = query;
-    this.parseError = perr;
-    this.matchers = expr ? plainSelectorMatchers(expr) : undefined;
+    ({ expr: this.expr, query: this.query, parseError: this.parseError } = parseRuleExpr(config.expr));
+    this.matchers = this.expr ? plainSelectorMatchers(this.expr) : undefined;
   }
 
   /** Loads the model (once); a failure marks the rule unhealthy with the reason. Never rejects. */
@@ -212,6 +201,24 @@ export abstract class PredictiveRuleBase<C extends ForecastRuleConfig | AnomalyR
     if (o.refit && o.config.model === this.config.model) this.refit = o.refit;
     if (this.loadError) this.rec.record(this.rec.lastEvaluation(), 0, 0, this.loadError);
   }
+
+  /** Evaluates once: the model's outputs for every input series; never throws. */
+  async eval(ctx: EvalContext): Promise<RuleResult> {
+    const start = monoMs();
+    try {
+      const s = await this.session();
+      const out = await this.run(s, ctx);
+      checkSeriesLimit(ctx.limit, out.length);
+      this.rec.record(ctx.ts, monoMs() - start, out.length);
+      return { series: out };
+    } catch (e) {
+      this.rec.record(ctx.ts, monoMs() - start, 0, errMessage(e));
+      return { series: [] };
+    }
+  }
+
+  /** One evaluation with the loaded model (throws on failure). */
+  protected abstract run(s: ModelSession, ctx: EvalContext): Promise<Sample[]>;
 
   /** Model window and what the trainer should reproduce (horizons/quantiles in steps). */
   protected abstract trainSpec(s: ModelSession): Omit<WorkerTrainRequest, 'series' | 'stepMs'> & { minPoints: number };

@@ -3,10 +3,9 @@
  */
 import { LabelsBuilder, labelsKey, METRIC_NAME, type Labels } from '../model/labels.js';
 import type { Expr } from '../promql/parser/ast.js';
-import { parseExpr, printExpr } from '../promql/parser/index.js';
 import { labelsKeyOf } from '../promql/engine/labels.js';
 import type { Sample } from '../promql/engine/values.js';
-import { errMessage, monoMs, rememberKey, RecordedRule } from './base.js';
+import { checkSeriesLimit, errMessage, monoMs, parseRuleExpr, rememberKey, RecordedRule } from './base.js';
 import type { EvalContext, RecordingRuleConfig, Rule, RuleResult } from './rule.js';
 
 /** Error text when two output series collide after relabeling (as Prometheus). */
@@ -36,18 +35,7 @@ export class RecordingRule extends RecordedRule implements Rule {
     super();
     this.name = config.record;
     this.ruleLabels = Object.entries(config.labels);
-    let expr: Expr | undefined;
-    let perr: string | undefined;
-    let query = config.expr;
-    try {
-      expr = parseExpr(config.expr);
-      query = printExpr(expr);
-    } catch (e) {
-      perr = errMessage(e);
-    }
-    this.expr = expr;
-    this.query = query;
-    this.parseError = perr;
+    ({ expr: this.expr, query: this.query, parseError: this.parseError } = parseRuleExpr(config.expr));
   }
 
   /** Evaluates once; never throws. */
@@ -79,7 +67,7 @@ export class RecordingRule extends RecordedRule implements Rule {
         out.push(o);
       }
       this.memo = next;
-      if (ctx.limit > 0 && out.length > ctx.limit) throw new Error(`exceeded limit of ${ctx.limit} with ${out.length} series`);
+      checkSeriesLimit(ctx.limit, out.length);
       this.rec.record(ctx.ts, monoMs() - start, out.length);
       return { series: out };
     } catch (e) {
