@@ -11,12 +11,12 @@ import { RemoteWriteSender, SynthesizedSeries } from './export/index.js';
 import type { Clock } from './model/clock.js';
 import { labelsGet, METRIC_NAME, type Labels } from './model/labels.js';
 import type { Logger } from './model/logger.js';
-import { AlertmanagerNotifier } from './notify/index.js';
+import { AlertmanagerNotifier, makeNotifyFunc } from './notify/index.js';
 import { Correlator, type CorrelationConfig } from './correlate/index.js';
 import { annotateAlertsApi, annotateRulesApi, correlateAlerts, firstAlertName } from './correlate/wiring.js';
 import { noopTracer, type VigilSpan, type VigilTracer } from './tracing/tracer.js';
 import type { Engine } from './promql/engine/index.js';
-import { RuleManager, alertsApiData, engineQueryFunc, notifierFunc, rulesApiData, type RulesFilter, engineRangeQueryFunc } from './rules/index.js';
+import { RuleManager, alertsApiData, engineQueryFunc, rulesApiData, type RulesFilter, engineRangeQueryFunc } from './rules/index.js';
 import type { Sample } from './promql/engine/values.js';
 import type { QueryFunc, RuleGroupConfig, SeriesSink } from './rules/rule.js';
 import type { Appendable, Appender, Storage } from './storage/interface.js';
@@ -118,7 +118,7 @@ export function createAlerting(opts: AlertingOptions): Alerting {
       try {
         // Correlation never waits: request() queues background work, annotate() reads its cache.
         const out = correlator ? correlateAlerts(alerts, correlator, span) : alerts;
-        if (notifier) notifierFunc(notifier)(out, meta);
+        if (notifier) makeNotifyFunc(notifier)(out, meta);
       } finally {
         span?.finish();
       }

@@ -14,7 +14,7 @@ export { RuleGroup, groupKey, ruleIdentity, type GroupDeps, type GroupOptions } 
 export { RuleManager, type RuleManagerDeps } from './manager.js';
 export { restoreForState, type RestoreOptions } from './restore.js';
 export { rulesApiData, alertsApiData, formatTime, formatValue, type ApiAlert, type ApiRuleGroup, type ApiAlertingRule, type ApiRecordingRule, type ApiPredictiveRule, type RulesFilter } from './api.js';
-export { engineQueryFunc, toAmAlerts, notifierFunc, RuleResultError } from './query-func.js';
+export { engineQueryFunc, RuleResultError } from './query-func.js';
 export { selectedNames, type SelectedNames } from './selectors.js';
 export { defaultTemplater, goTemplater, basicTemplater, type Templater, type TemplateData, type ExpandOptions } from './templating.js';
 export { RECENT_EVALUATIONS } from './base.js';

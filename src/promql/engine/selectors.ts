@@ -87,22 +87,11 @@ export interface InstantPick {
 
 /**
  * Picks the latest sample at or before `ref` and newer than `ref - lookback`; undefined when
- * none, or when the latest sample is a staleness marker. `hint` caches per-series positions
- * between calls with non-decreasing `ref` (pass a fresh `[0, 0]` per series).
+ * none, or when the latest sample is a staleness marker.
  */
 export function pickInstant(s: LoadedSeries, ref: number, lookback: number): InstantPick | undefined {
   const fi = lastAtOrBefore(s.t, ref);
-  let hi = -1;
-  if (s.hs.length > 0) {
-    let lo = 0;
-    let up = s.hs.length;
-    while (lo < up) {
-      const mid = (lo + up) >>> 1;
-      if (s.hs[mid]!.t <= ref) lo = mid + 1;
-      else up = mid;
-    }
-    hi = lo - 1;
-  }
+  const hi = firstAfter(s.hs, ref) - 1;
   const ft = fi >= 0 ? s.t[fi]! : -Infinity;
   const ht = hi >= 0 ? s.hs[hi]!.t : -Infinity;
   if (ft === -Infinity && ht === -Infinity) return undefined;
@@ -135,17 +124,7 @@ export function pickSmoothed(
   onProblem?: (p: SmoothedProblem) => void,
 ): InstantPick | undefined {
   const fi = lastAtOrBefore(s.t, ref);
-  let hi = -1;
-  if (s.hs.length > 0) {
-    let lo = 0;
-    let up = s.hs.length;
-    while (lo < up) {
-      const mid = (lo + up) >>> 1;
-      if (s.hs[mid]!.t <= ref) lo = mid + 1;
-      else up = mid;
-    }
-    hi = lo - 1;
-  }
+  const hi = firstAfter(s.hs, ref) - 1;
   const ft = fi >= 0 ? s.t[fi]! : -Infinity;
   const ht = hi >= 0 ? s.hs[hi]!.t : -Infinity;
   if (ft === -Infinity && ht === -Infinity) return undefined;
