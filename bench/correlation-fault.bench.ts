@@ -10,8 +10,6 @@
  *   listening on the same port) and the cool-down, a probe closes them.
  * Prints one JSON object.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Registry } from 'prom-client';
 import { Correlator } from '../src/correlate/correlator.js';
@@ -19,6 +17,7 @@ import { parseCorrelationConfig } from '../src/correlate/config.js';
 import { labelsFrom } from '../src/model/labels.js';
 import { createLogger } from '../src/model/logger.js';
 import { emit, median, percentile } from './lib.js';
+import { correlationSettings, startFaultyBackends } from './correlation-backends.js';
 
 const ALERTS = 500;
 const ROUNDS = 25;
@@ -29,19 +28,6 @@ function log(msg: string): void {
   process.stderr.write(msg + '\n');
 }
 
-async function listen(server: http.Server, port = 0): Promise<number> {
-  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
-  return (server.address() as AddressInfo).port;
-}
-
-const esAnswer = JSON.stringify({
-  took: 3,
-  timed_out: false,
-  _shards: { total: 1, successful: 1, skipped: 0, failed: 0 },
-  hits: { total: { value: 10, relation: 'eq' }, max_score: null, hits: [] },
-  aggregations: { errors: { doc_count: 2, top_messages: { buckets: [{ key: 'boom', doc_count: 2 }] }, first_error: { value: null }, last_error: { value: null }, trace_ids: { buckets: [] }, samples: { hits: { hits: [] } } } },
-});
-
 /** Synthetic evaluation work (~1-2 ms of CPU), deterministic. */
 function evalWork(seed: number): number {
   let x = seed;
@@ -50,35 +36,8 @@ function evalWork(seed: number): number {
 }
 
 async function main(): Promise<void> {
-  // Elasticsearch that answers after 30 s (phase 1) or at once (recovery).
-  let esSlow = true;
-  const held = new Set<http.ServerResponse>();
-  const es = http.createServer((req, res) => {
-    req.resume();
-    const answer = (): void => {
-      held.delete(res);
-      if (res.destroyed) return;
-      res.writeHead(200, { 'content-type': 'application/json', 'x-elastic-product': 'Elasticsearch' });
-      res.end(esAnswer);
-    };
-    if (!esSlow) return answer();
-    held.add(res);
-    setTimeout(answer, 30_000).unref();
-  });
-  const esPort = await listen(es);
-  // Jaeger: a port that refuses connections.
-  const probe = http.createServer();
-  const jaegerPort = await listen(probe);
-  await new Promise<void>((r) => probe.close(() => r()));
-
-  const config = parseCorrelationConfig({
-    elasticsearch: { nodes: [`http://127.0.0.1:${esPort}`], index: 'logs-*' },
-    jaeger: { query_url: `http://127.0.0.1:${jaegerPort}` },
-    timeout: '2s',
-    max_concurrent: 4,
-    cache_ttl: '1m',
-    breaker: { failures: 5, cooldown: `${COOLDOWN_MS}ms` },
-  })!;
+  const backends = await startFaultyBackends();
+  const config = parseCorrelationConfig(correlationSettings(backends, COOLDOWN_MS))!;
   const registry = new Registry();
   const c = new Correlator({ config, registry, ...(process.env.BENCH_DEBUG ? { logger: createLogger({ level: 'debug' }) } : {}) });
   const alerts = Array.from({ length: ALERTS }, (_, i) => ({
@@ -139,14 +98,7 @@ async function main(): Promise<void> {
   const pendingAfterFault = c.pending;
 
   log('recovery: ES fast, Jaeger listening; waiting for the cool-down…');
-  esSlow = false;
-  for (const res of held) res.destroy();
-  const jaeger = http.createServer((req, res) => {
-    req.resume();
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ data: [], total: 0, limit: 0, offset: 0, errors: null }));
-  });
-  await listen(jaeger, jaegerPort);
+  await backends.recover();
   const deadline = Date.now() + COOLDOWN_MS + 6000;
   const recoveryAlerts = alerts.slice(0, 20).map((a) => ({ ...a, activeAt: a.activeAt + 1 })); // new alert instances
   while (Date.now() < deadline && (last.elasticsearch !== 'closed' || last.jaeger !== 'closed')) {
@@ -163,9 +115,7 @@ async function main(): Promise<void> {
   for (const v of (await registry.getSingleMetric('vigil_correlation_requests_total')!.get()).values) counts[`${v.labels.backend}/${v.labels.result}`] = v.value;
   const dropped = (await registry.getSingleMetric('vigil_correlation_dropped_total')!.get()).values[0]?.value ?? 0;
   c.stop();
-  es.closeAllConnections();
-  jaeger.closeAllConnections();
-  await Promise.all([new Promise((r) => es.close(r)), new Promise((r) => jaeger.close(r))]);
+  await backends.close();
 
   const baseMed = median([...base.roundMs, ...base2.roundMs]);
   const faultMed = median(fault.roundMs);

@@ -13,7 +13,6 @@
  * closes them after recovery and the cool-down). Prints one JSON object; bounded to < 2 min.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
 import { createAlerting, type Alerting } from '../src/app-alerting.js';
 import { parseRuleFileText } from '../src/config/rule-files.js';
@@ -24,6 +23,7 @@ import { nopLogger } from '../src/model/logger.js';
 import { Engine } from '../src/promql/engine/index.js';
 import { Head } from '../src/storage/head/index.js';
 import { emit, median, percentile } from './lib.js';
+import { correlationSettings, listen, startFaultyBackends } from './correlation-backends.js';
 
 const RULES = 500;
 const GROUPS = 10;
@@ -36,23 +36,7 @@ function log(msg: string): void {
   process.stderr.write(msg + '\n');
 }
 
-async function listen(server: http.Server, port = 0): Promise<number> {
-  await new Promise<void>((r, j) => {
-    server.once('error', j);
-    server.listen(port, '127.0.0.1', () => r());
-  });
-  return (server.address() as AddressInfo).port;
-}
-
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-const esAnswer = JSON.stringify({
-  took: 3,
-  timed_out: false,
-  _shards: { total: 1, successful: 1, skipped: 0, failed: 0 },
-  hits: { total: { value: 10, relation: 'eq' }, max_score: null, hits: [] },
-  aggregations: { errors: { doc_count: 2, top_messages: { buckets: [{ key: 'boom', doc_count: 2 }] }, first_error: { value: null }, last_error: { value: null }, trace_ids: { buckets: [] }, samples: { hits: { hits: [] } } } },
-});
 
 /** A fake Alertmanager counting delivered alerts by alertname. */
 async function fakeAm(): Promise<{ port: number; posts: () => number; alerts: () => number; names: Set<string>; close: () => void }> {
@@ -113,34 +97,9 @@ async function counter(reg: Registry, name: string): Promise<Record<string, numb
 
 async function main(): Promise<void> {
   const t0 = Date.now();
-  // Elasticsearch: holds every request for 30 s during the fault, answers at once after.
-  let esSlow = true;
-  let esRequests = 0;
-  const es = http.createServer((req, res) => {
-    esRequests++;
-    req.resume();
-    const answer = (): void => {
-      if (res.destroyed) return;
-      res.writeHead(200, { 'content-type': 'application/json', 'x-elastic-product': 'Elasticsearch' });
-      res.end(esAnswer);
-    };
-    if (!esSlow) return answer();
-    setTimeout(answer, 30_000).unref();
-  });
-  const esPort = await listen(es);
-  // Jaeger: a port that refuses connections (bound, then closed).
-  const probe = http.createServer();
-  const jaegerPort = await listen(probe);
-  await new Promise<void>((r) => probe.close(() => r()));
-
-  const correlation = parseCorrelationConfig({
-    elasticsearch: { nodes: [`http://127.0.0.1:${esPort}`], index: 'logs-*' },
-    jaeger: { query_url: `http://127.0.0.1:${jaegerPort}` },
-    timeout: '2s',
-    max_concurrent: 4,
-    cache_ttl: '1m',
-    breaker: { failures: 5, cooldown: `${COOLDOWN_MS}ms` },
-  })!;
+  // Elasticsearch holds every request for 30 s during the fault; Jaeger refuses connections.
+  const backends = await startFaultyBackends();
+  const correlation = parseCorrelationConfig(correlationSettings(backends, COOLDOWN_MS))!;
   const { groups, errors } = parseRuleFileText(ruleText(), 'bench-rules.yml');
   if (errors.length) throw new Error(errors.map((e) => e.message).join('\n'));
 
@@ -200,12 +159,7 @@ async function main(): Promise<void> {
   const openedDuringFault = { elasticsearch: timeline.some((x) => x.elasticsearch === 1), jaeger: timeline.some((x) => x.jaeger === 1) };
 
   log('recovery: Elasticsearch answers at once, Jaeger listens');
-  esSlow = false;
-  const jaeger = http.createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ data: [], total: 0, limit: 0, offset: 0, errors: null }));
-  });
-  await listen(jaeger, jaegerPort);
+  await backends.recover();
   const recStart = Date.now();
   let closedAfterMs: number | undefined;
   const recA: number[] = [];
@@ -240,9 +194,7 @@ async function main(): Promise<void> {
   const sentB = B.am.alerts();
   A.am.close();
   B.am.close();
-  es.closeAllConnections();
-  es.close();
-  jaeger.close();
+  await backends.close();
 
   const medA = median(durA);
   const medB = median(durB);
@@ -280,7 +232,7 @@ async function main(): Promise<void> {
       transitions: { elasticsearch: transitions('elasticsearch'), jaeger: transitions('jaeger') },
     },
     correlation_requests: { fault: faultRequests, total: recoveredRequests },
-    es_requests_received: esRequests,
+    es_requests_received: backends.esRequests(),
     alerts_annotated_after_recovery: annotated,
     total_s: +((Date.now() - t0) / 1000).toFixed(1),
   };
