@@ -23,6 +23,7 @@ import { snappyCompress } from '../../src/ingest/remote-write/snappy.js';
 import { labelsFrom, type Labels } from '../../src/model/labels.js';
 import { STALE_NAN } from '../../src/model/samples.js';
 import { SHARED, havePeer, rmTemp, startPrometheus, startVigil, type Peer } from './peers.js';
+import { mulberry32 } from '../../src/ml/math.js';
 
 const HAVE = havePeer('prometheus');
 
@@ -50,17 +51,8 @@ const SAMPLE_OFFSET_MS = 1234;
 const INSTANCES = ['demo.promlabs.com:10000', 'demo.promlabs.com:10001', 'demo.promlabs.com:10002'];
 const LES = ['0.001', '0.0025', '0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '+Inf'];
 
-/** Deterministic pseudo-random numbers in [0, 1) (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic pseudo-random numbers in [0, 1). */
+const rng = mulberry32;
 
 /** A generated series: labels and a value per step (`undefined` = no sample, STALE_NAN allowed). */
 interface GenSeries {

@@ -28,6 +28,19 @@ const V1 = `groups:
     expr: x * 2
 `;
 
+/** Group a after the edit (a new rule, an annotation added to High), group b gone. */
+const CHANGED_A = `groups:
+- name: a
+  rules:
+  - alert: High
+    expr: x > 0
+    for: 5m
+    labels: { severity: page }
+    annotations: { summary: changed }
+  - record: x:count
+    expr: count(x)
+`;
+
 describe('rule manager', () => {
   it('hot reload: unchanged groups keep running, changed groups keep alert state, removed groups go stale', async () => {
     const clock = new FakeClock(T0 + 60 * M);
@@ -41,19 +54,7 @@ describe('rule manager', () => {
     expect(a1!.rules()[0]!.activeAlerts!()[0]!.activeAt).toBe(T0);
 
     // change group a (new rule, annotation added to High: labels and expr unchanged), drop group b
-    await m.update(
-      groups(`groups:
-- name: a
-  rules:
-  - alert: High
-    expr: x > 0
-    for: 5m
-    labels: { severity: page }
-    annotations: { summary: changed }
-  - record: x:count
-    expr: count(x)
-`),
-    );
+    await m.update(groups(CHANGED_A));
     const [a2] = m.groups();
     expect(m.groups()).toHaveLength(1);
     expect(a2).not.toBe(a1);
@@ -71,19 +72,7 @@ describe('rule manager', () => {
     expect(isStaleNaN(xs.v.at(-1)!)).toBe(true);
 
     // identical config: the group object keeps running
-    await m.update(
-      groups(`groups:
-- name: a
-  rules:
-  - alert: High
-    expr: x > 0
-    for: 5m
-    labels: { severity: page }
-    annotations: { summary: changed }
-  - record: x:count
-    expr: count(x)
-`),
-    );
+    await m.update(groups(CHANGED_A));
     expect(m.groups()[0]).toBe(a2);
     // a changed expression is a different rule: state is not carried over
     await m.update(groups(`groups:\n- name: a\n  rules:\n  - alert: High\n    expr: x > 0.5\n    for: 5m\n    labels: { severity: page }\n`));
